@@ -1,0 +1,43 @@
+# rtsp2hls — `make run` to try it, `make test` to test it.
+
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+HLSJS     := player/assets/hls.min.js
+
+.PHONY: build run test test-short bench vet fmt clean
+
+build: $(HLSJS)
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/rtsp2hls ./cmd/rtsp2hls
+
+# hls.js comes from npm (exact version in player/package-lock.json) and is
+# embedded in the binary; the copy is not committed.
+$(HLSJS): player/package-lock.json
+	cd player && npm ci --no-audit --no-fund --loglevel=error
+	cp player/node_modules/hls.js/dist/hls.min.js $(HLSJS)
+
+e2e/browser/node_modules: e2e/browser/package-lock.json
+	cd e2e/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: build
+	./bin/rtsp2hls -config config.yml
+
+# Every test: unit, integration and end to end (real ffmpeg, GStreamer and
+# Chromium; they skip when missing, except under CI=true).
+test: build e2e/browser/node_modules
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Unit tests only, fast.
+test-short: $(HLSJS)
+	$(GO) test -short -count=1 ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin $(HLSJS) player/node_modules e2e/browser/node_modules

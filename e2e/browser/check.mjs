@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// Headless-browser check for rtsp2hls pages, run by the Go e2e tests.
+//
+//   node e2e/browser/check.mjs --url URL --seconds N [--screenshot FILE]
+//       [--chromium PATH] [--width W --height H]
+//
+// Opens URL in the system Chromium (never a downloaded one), watches every
+// <video> on the page for N seconds and prints ONE JSON object on stdout:
+//
+//   {"url":..., "seconds":N,
+//    "videos":[{"camera":"demo1","firstFrameMs":123,"frames":250,
+//               "width":640,"height":360,"maxGapMs":80,"currentTime":9.8,
+//               "droppedFrames":0}],
+//    "consoleErrors":[...], "pageErrors":[...],
+//    "failedRequests":[{"url":...,"error":...}],
+//    "httpErrors":[{"url":...,"status":503}]}
+//
+// It judges nothing: it exits 0 whenever it could run the browser, and the
+// Go test decides what is good enough. It exits 1 (with {"error":...} on
+// stdout) only when the check itself could not run, e.g. no Chromium.
+//
+// Frames are counted with requestVideoFrameCallback, i.e. frames actually
+// presented, not bytes downloaded. Videos added to the page later (the wall
+// adds tiles after its first API poll) are picked up as they appear.
+// firstFrameMs is from navigation start (performance.timeOrigin).
+
+import { chromium } from 'playwright-core';
+
+const MAX_LIST = 200; // cap each list so a recovery loop cannot flood stdout
+
+function parseArgs(argv) {
+  const opts = { url: '', seconds: 10, screenshot: '', chromium: '/usr/bin/chromium', width: 1280, height: 720 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.indexOf('=');
+    const key = (eq > 0 ? a.slice(0, eq) : a).replace(/^--/, '');
+    const val = () => (eq > 0 ? a.slice(eq + 1) : argv[++i]);
+    switch (key) {
+      case 'url': opts.url = val(); break;
+      case 'seconds': opts.seconds = Number(val()); break;
+      case 'screenshot': opts.screenshot = val(); break;
+      case 'chromium': opts.chromium = val(); break;
+      case 'width': opts.width = Number(val()); break;
+      case 'height': opts.height = Number(val()); break;
+      default: throw new Error(`unknown argument ${a}`);
+    }
+  }
+  if (!opts.url) throw new Error('--url is required');
+  if (!(opts.seconds > 0)) throw new Error('--seconds must be > 0');
+  return opts;
+}
+
+// Runs in the page before any of its scripts. Keeps per-video stats in
+// window.__rtsp2hlsCheck, keyed by element.
+function pageProbe() {
+  const stats = [];
+  window.__rtsp2hlsCheck = stats;
+  const seen = new WeakSet();
+  function watch(video) {
+    seen.add(video);
+    const s = { video, firstFrameMs: null, frames: 0, width: 0, height: 0, lastFrameAt: 0, maxGapMs: 0 };
+    stats.push(s);
+    if (typeof video.requestVideoFrameCallback !== 'function') return;
+    const onFrame = (nowTs, meta) => {
+      const t = performance.now();
+      if (s.firstFrameMs === null) s.firstFrameMs = Math.round(t);
+      else s.maxGapMs = Math.max(s.maxGapMs, Math.round(t - s.lastFrameAt));
+      s.lastFrameAt = t;
+      s.frames++;
+      s.width = meta.width;
+      s.height = meta.height;
+      // The callback is per element and survives src changes (hls.js
+      // recreation), so one registration chain covers the whole run.
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+  function scan() {
+    for (const v of document.querySelectorAll('video')) if (!seen.has(v)) watch(v);
+  }
+  // Polling rather than a MutationObserver: it also works before <body>
+  // exists, and 50 ms is far below anything the check measures.
+  setInterval(scan, 50);
+  document.addEventListener('DOMContentLoaded', scan);
+}
+
+function collect() {
+  return (window.__rtsp2hlsCheck || []).map((s) => {
+    const v = s.video;
+    let dropped = null;
+    if (typeof v.getVideoPlaybackQuality === 'function') dropped = v.getVideoPlaybackQuality().droppedVideoFrames;
+    return {
+      camera: v.getAttribute('data-camera') || '',
+      firstFrameMs: s.firstFrameMs,
+      frames: s.frames,
+      width: s.width || v.videoWidth,
+      height: s.height || v.videoHeight,
+      maxGapMs: s.maxGapMs,
+      currentTime: Math.round(v.currentTime * 1000) / 1000,
+      droppedFrames: dropped,
+      inDocument: v.isConnected,
+      hasRVFC: typeof v.requestVideoFrameCallback === 'function',
+    };
+  });
+}
+
+function push(list, item) {
+  if (list.length < MAX_LIST) list.push(item);
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`check.mjs: ${err.message}\n`);
+    process.stdout.write(JSON.stringify({ error: err.message }) + '\n');
+    process.exit(2);
+  }
+
+  const out = {
+    url: opts.url,
+    seconds: opts.seconds,
+    videos: [],
+    consoleErrors: [],
+    pageErrors: [],
+    failedRequests: [],
+    httpErrors: [],
+  };
+
+  // Never hang a test run: whatever happens, give up well after the window.
+  const hardTimeout = setTimeout(() => {
+    out.error = 'check.mjs hard timeout';
+    process.stdout.write(JSON.stringify(out) + '\n');
+    process.exit(1);
+  }, (opts.seconds + 90) * 1000);
+  hardTimeout.unref();
+
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: opts.chromium,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+      timeout: 60000,
+    });
+  } catch (err) {
+    out.error = `launching ${opts.chromium}: ${err.message}`;
+    process.stderr.write(`check.mjs: ${out.error}\n`);
+    process.stdout.write(JSON.stringify(out) + '\n');
+    process.exit(1);
+  }
+
+  try {
+    const context = await browser.newContext({ viewport: { width: opts.width, height: opts.height } });
+    const page = await context.newPage();
+    await page.addInitScript(pageProbe);
+
+    page.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      const loc = msg.location();
+      push(out.consoleErrors, loc && loc.url ? `${msg.text()} (${loc.url})` : msg.text());
+    });
+    page.on('pageerror', (err) => push(out.pageErrors, String(err && err.stack ? err.stack : err)));
+    page.on('requestfailed', (req) => {
+      const f = req.failure();
+      push(out.failedRequests, { url: req.url(), error: f ? f.errorText : '' });
+    });
+    page.on('response', (res) => {
+      if (res.status() >= 400) push(out.httpErrors, { url: res.url(), status: res.status() });
+    });
+
+    try {
+      const res = await page.goto(opts.url, { waitUntil: 'domcontentloaded', timeout: 30000 });
+      if (res && res.status() >= 400) out.navigationStatus = res.status();
+    } catch (err) {
+      out.navigationError = err.message;
+    }
+
+    if (!out.navigationError) {
+      await page.waitForTimeout(opts.seconds * 1000);
+      out.videos = await page.evaluate(collect);
+      if (opts.screenshot) {
+        try {
+          await page.screenshot({ path: opts.screenshot });
+        } catch (err) {
+          out.screenshotError = err.message;
+        }
+      }
+    }
+  } catch (err) {
+    out.error = err.message;
+  } finally {
+    await browser.close().catch(() => {});
+  }
+
+  process.stdout.write(JSON.stringify(out) + '\n');
+  process.exit(out.error ? 1 : 0);
+}
+
+main();

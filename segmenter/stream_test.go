@@ -1,0 +1,298 @@
+package segmenter
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+
+	"github.com/rtsp2hls/rtsp2hls/config"
+	"github.com/rtsp2hls/rtsp2hls/ingest"
+)
+
+// clip is an H.264 test clip as a camera that sends SPS/PPS only in the
+// SDP would deliver it: parameter sets apart, access units without them.
+type clip struct {
+	sps, pps []byte
+	aus      [][][]byte
+}
+
+// loadClip reads testdata/NAME.h264 (x264 with aud=1: one AUD per access
+// unit, SPS/PPS once at the start; 25 fps, an IDR every 25 frames).
+func loadClip(t testing.TB, name string) clip {
+	t.Helper()
+	data, err := os.ReadFile("testdata/" + name + ".h264")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c clip
+	var cur [][]byte
+	for _, n := range ingest.SplitAnnexB(data) {
+		switch h264.NALUType(n[0] & 0x1F) {
+		case h264.NALUTypeAccessUnitDelimiter:
+			if len(cur) > 0 {
+				c.aus = append(c.aus, cur)
+			}
+			cur = nil
+		case h264.NALUTypeSPS:
+			c.sps = n
+		case h264.NALUTypePPS:
+			c.pps = n
+		default:
+			cur = append(cur, n)
+		}
+	}
+	if len(cur) > 0 {
+		c.aus = append(c.aus, cur)
+	}
+	if c.sps == nil || c.aus == nil {
+		t.Fatalf("%s: no SPS or frames", name)
+	}
+	return c
+}
+
+func testHLS(v config.Variant) config.HLS {
+	return config.HLS{Variant: v, SegmentDuration: time.Second, PartDuration: 200 * time.Millisecond, SegmentCount: 7}
+}
+
+// feed writes frames [from, to) of c at 25 fps starting at pts0.
+func feed(s *Stream, c clip, from, to int, pts0 int64) (next int64) {
+	pts := pts0
+	for i := from; i < to; i++ {
+		s.WriteVideo(pts, time.Unix(0, 0).Add(time.Duration(pts)*time.Second/90000), c.aus[i%len(c.aus)])
+		pts += 90000 / 25
+	}
+	return pts
+}
+
+func get(t *testing.T, h http.Handler, target string) *httptest.ResponseRecorder {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
+	return w
+}
+
+func newTestStream(t *testing.T, c clip, v config.Variant) *Stream {
+	s := NewStream("test", testHLS(v), nil)
+	s.Start(ingest.Tracks{Video: &ingest.VideoTrack{Codec: ingest.CodecH264, SPS: c.sps, PPS: c.pps}})
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestWithParamsPutsSPSAndPPSInFrontOfIDR(t *testing.T) {
+	sps, pps, idr := []byte{0x67, 1}, []byte{0x68, 2}, []byte{0x65, 3}
+	got := withParams([][]byte{idr}, sps, pps, false, false)
+	want := [][]byte{sps, pps, idr}
+	if len(got) != len(want) {
+		t.Fatalf("got %d NAL units, want 3", len(got))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("NAL %d = %x, want %x", i, got[i], want[i])
+		}
+	}
+	if got := withParams([][]byte{pps, idr}, sps, pps, false, true); len(got) != 3 || !bytes.Equal(got[0], sps) {
+		t.Fatalf("missing SPS only: got %x", got)
+	}
+}
+
+func TestLowLatencyPlaylistFromSDPOnlyParameterSets(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	feed(s, c, 0, 100, 0)
+
+	mv := get(t, s, "/cams/test/index.m3u8")
+	if mv.Code != 200 || !strings.Contains(mv.Body.String(), "#EXT-X-STREAM-INF") {
+		t.Fatalf("index.m3u8: %d %q", mv.Code, mv.Body.String())
+	}
+	if !strings.Contains(mv.Body.String(), "RESOLUTION=160x90") {
+		t.Fatalf("multivariant playlist lacks the SPS resolution: %q", mv.Body.String())
+	}
+	pl := get(t, s, "/cams/test/video1_stream.m3u8")
+	body := pl.Body.String()
+	for _, want := range []string{"#EXT-X-PART-INF", "CAN-BLOCK-RELOAD=YES", "#EXT-X-PRELOAD-HINT", "#EXT-X-PART:"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("media playlist lacks %s:\n%s", want, body)
+		}
+	}
+	if ct := pl.Header().Get("Content-Type"); ct != "application/vnd.apple.mpegurl" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	// The init file must carry the parameter sets that came only in the SDP.
+	initName := regexp.MustCompile(`[A-Za-z0-9_]+_init\.mp4`).FindString(body)
+	in := get(t, s, "/cams/test/"+initName)
+	if in.Code != 200 || !bytes.Contains(in.Body.Bytes(), c.sps) {
+		t.Fatalf("init %s: code %d, has SPS %v", initName, in.Code, bytes.Contains(in.Body.Bytes(), c.sps))
+	}
+	if info := s.Info(); info.Width != 160 || info.Height != 90 || info.FPS != 25 || !info.Live {
+		t.Fatalf("info = %+v", info)
+	}
+}
+
+func TestGzipPlaylistWhenAsked(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	feed(s, c, 0, 100, 0)
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "/cams/test/video1_stream.m3u8", nil)
+	r.Header.Set("Accept-Encoding", "gzip, br")
+	s.ServeHTTP(w, r)
+	if w.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("no gzip: headers %v", w.Header())
+	}
+}
+
+func TestRestartOnTimestampJump(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	pts := feed(s, c, 0, 60, 0)
+	before := get(t, s, "/cams/test/video1_stream.m3u8").Body.String()
+
+	// The camera's clock jumps a minute ahead, then back before zero.
+	pts = feed(s, c, 75, 150, pts+60*90000)
+	if got := s.Info().Restarts; got != 1 {
+		t.Fatalf("after forward jump: %d restarts, want 1", got)
+	}
+	feed(s, c, 0, 75, pts-3600*90000)
+	if got := s.Info().Restarts; got != 2 {
+		t.Fatalf("after backward jump: %d restarts, want 2", got)
+	}
+	after := get(t, s, "/cams/test/video1_stream.m3u8")
+	if after.Code != 200 || !strings.Contains(after.Body.String(), "#EXTINF") {
+		t.Fatalf("no playlist after restart: %d %q", after.Code, after.Body.String())
+	}
+	// A new muxer means new file names, so old part URLs cannot mix with new.
+	if prefix(before) == prefix(after.Body.String()) {
+		t.Fatalf("muxer was not replaced: same file prefix %q", prefix(before))
+	}
+}
+
+func prefix(playlist string) string {
+	return regexp.MustCompile(`([A-Za-z0-9]+)_video1_`).FindString(playlist)
+}
+
+func TestRestartOnNewSPS(t *testing.T) {
+	small, big := loadClip(t, "160x90"), loadClip(t, "320x180")
+	s := newTestStream(t, small, config.VariantLowLatency)
+	pts := feed(s, small, 0, 60, 0)
+
+	// The camera changes resolution: the new SPS and PPS arrive in band
+	// in front of the next IDR.
+	idr := append([][]byte{big.sps, big.pps}, big.aus[0]...)
+	s.WriteVideo(pts, time.Now(), idr)
+	feed(s, big, 1, 75, pts+3600)
+
+	if got := s.Info().Restarts; got != 1 {
+		t.Fatalf("%d restarts, want 1", got)
+	}
+	if info := s.Info(); info.Width != 320 || info.Height != 180 {
+		t.Fatalf("resolution after change = %dx%d, want 320x180", info.Width, info.Height)
+	}
+	if mv := get(t, s, "/cams/test/index.m3u8").Body.String(); !strings.Contains(mv, "RESOLUTION=320x180") {
+		t.Fatalf("playlist still has the old resolution: %q", mv)
+	}
+}
+
+func TestUnknownFilesAre404(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	feed(s, c, 0, 60, 0)
+	for _, p := range []string{"/cams/test/nosuch.mp4", "/cams/test/abc_video1_seg999999.mp4", "/cams/test/x.txt", "/cams/test/..%2fetc"} {
+		if w := get(t, s, p); w.Code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, w.Code)
+		}
+	}
+}
+
+func TestMPEGTSAndFMP4Variants(t *testing.T) {
+	c := loadClip(t, "160x90")
+	for _, v := range []config.Variant{config.VariantMPEGTS, config.VariantFMP4} {
+		s := newTestStream(t, c, v)
+		feed(s, c, 0, 100, 0)
+		pl := get(t, s, "/cams/test/index.m3u8").Body.String()
+		if !strings.Contains(pl, "#EXT") {
+			t.Fatalf("%s: %q", v, pl)
+		}
+		if v == config.VariantMPEGTS && !strings.Contains(get(t, s, "/cams/test/main_stream.m3u8").Body.String(), ".ts") {
+			t.Fatalf("mpegts playlist has no .ts segment")
+		}
+	}
+}
+
+// A blocking reload waits in gohlslib until the muxer moves on; when the
+// camera is lost the request must end, not hang.
+func TestBlockedRequestReleasedWhenSourceLost(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	feed(s, c, 0, 60, 0)
+	pl := get(t, s, "/cams/test/video1_stream.m3u8").Body.String()
+	msn := regexp.MustCompile(`#EXT-X-MEDIA-SEQUENCE:(\d+)`).FindStringSubmatch(pl)
+	if msn == nil {
+		t.Fatalf("no media sequence in %q", pl)
+	}
+	// Ask for a part that does not exist yet: the next segment's part 0.
+	next := nextMSN(pl)
+	done := make(chan int)
+	go func() {
+		done <- get(t, s, "/cams/test/video1_stream.m3u8?_HLS_msn="+next+"&_HLS_part=0").Code
+	}()
+	select {
+	case code := <-done:
+		t.Fatalf("request did not block (code %d)", code)
+	case <-time.After(200 * time.Millisecond):
+	}
+	s.Stop(io.EOF)
+	select {
+	case code := <-done:
+		if code == http.StatusOK {
+			t.Fatalf("released request answered 200")
+		}
+	case <-time.After(time.Second):
+		t.Fatal("blocked request still hangs after the source was lost")
+	}
+}
+
+func nextMSN(pl string) string {
+	segs := regexp.MustCompile(`_seg(\d+)\.mp4`).FindAllStringSubmatch(pl, -1)
+	n, _ := strconv.Atoi(segs[len(segs)-1][1])
+	return strconv.Itoa(n + 2)
+}
+
+func TestNoRequestOutlivesMaxWait(t *testing.T) {
+	s := NewStream("test", config.HLS{Variant: config.VariantLowLatency, SegmentDuration: 100 * time.Millisecond,
+		PartDuration: 20 * time.Millisecond, SegmentCount: 7}, nil)
+	defer s.Close()
+	start := time.Now()
+	w := get(t, s, "/cams/test/index.m3u8") // no camera: nothing will ever come
+	if w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("code %d, want 503", w.Code)
+	}
+	if el := time.Since(start); el > s.MaxWait()+time.Second {
+		t.Fatalf("request took %v, bound is %v", el, s.MaxWait())
+	}
+}
+
+func TestClientDisconnectEndsWait(t *testing.T) {
+	s := NewStream("test", testHLS(config.VariantLowLatency), nil)
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := httptest.NewRequest(http.MethodGet, "/cams/test/index.m3u8", nil).WithContext(ctx)
+	done := make(chan struct{})
+	go func() { s.ServeHTTP(httptest.NewRecorder(), r); close(done) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(500 * time.Millisecond):
+		t.Fatal("handler still waiting after the client went away")
+	}
+}
