@@ -2,7 +2,7 @@
 // Headless-browser check for rtsp2hls pages, run by the Go e2e tests.
 //
 //   node e2e/browser/check.mjs --url URL --seconds N [--screenshot FILE]
-//       [--chromium PATH] [--width W --height H]
+//       [--chromium PATH] [--width W --height H] [--console]
 //
 // Opens URL in the system Chromium (never a downloaded one), watches every
 // <video> on the page for N seconds and prints ONE JSON object on stdout:
@@ -10,10 +10,15 @@
 //   {"url":..., "seconds":N,
 //    "videos":[{"camera":"demo1","firstFrameMs":123,"frames":250,
 //               "width":640,"height":360,"maxGapMs":80,"currentTime":9.8,
-//               "droppedFrames":0}],
+//               "maxGapEndMs":5120,"droppedFrames":0,"latencyS":1.2}],
 //    "consoleErrors":[...], "pageErrors":[...],
 //    "failedRequests":[{"url":...,"error":...}],
 //    "httpErrors":[{"url":...,"status":503}]}
+//
+// --console also records every console message (any type) in "console",
+// which helps when a test fails.
+// latencyS is hls.js's estimate of the distance to the live edge, read from
+// the page's debugging hook (window.rtsp2hls.players); null when unknown.
 //
 // It judges nothing: it exits 0 whenever it could run the browser, and the
 // Go test decides what is good enough. It exits 1 (with {"error":...} on
@@ -29,7 +34,7 @@ import { chromium } from 'playwright-core';
 const MAX_LIST = 200; // cap each list so a recovery loop cannot flood stdout
 
 function parseArgs(argv) {
-  const opts = { url: '', seconds: 10, screenshot: '', chromium: '/usr/bin/chromium', width: 1280, height: 720 };
+  const opts = { url: '', seconds: 10, screenshot: '', chromium: '/usr/bin/chromium', width: 1280, height: 720, console: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const eq = a.indexOf('=');
@@ -42,6 +47,7 @@ function parseArgs(argv) {
       case 'chromium': opts.chromium = val(); break;
       case 'width': opts.width = Number(val()); break;
       case 'height': opts.height = Number(val()); break;
+      case 'console': opts.console = true; break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }
@@ -58,13 +64,16 @@ function pageProbe() {
   const seen = new WeakSet();
   function watch(video) {
     seen.add(video);
-    const s = { video, firstFrameMs: null, frames: 0, width: 0, height: 0, lastFrameAt: 0, maxGapMs: 0 };
+    const s = { video, firstFrameMs: null, frames: 0, width: 0, height: 0, lastFrameAt: 0, maxGapMs: 0, maxGapEndMs: null };
     stats.push(s);
     if (typeof video.requestVideoFrameCallback !== 'function') return;
     const onFrame = (nowTs, meta) => {
       const t = performance.now();
       if (s.firstFrameMs === null) s.firstFrameMs = Math.round(t);
-      else s.maxGapMs = Math.max(s.maxGapMs, Math.round(t - s.lastFrameAt));
+      else if (t - s.lastFrameAt > s.maxGapMs) {
+        s.maxGapMs = Math.round(t - s.lastFrameAt);
+        s.maxGapEndMs = Math.round(t);
+      }
       s.lastFrameAt = t;
       s.frames++;
       s.width = meta.width;
@@ -88,6 +97,11 @@ function collect() {
   return (window.__rtsp2hlsCheck || []).map((s) => {
     const v = s.video;
     let dropped = null;
+    let latency = null;
+    try {
+      const p = window.rtsp2hls && window.rtsp2hls.players && window.rtsp2hls.players[v.getAttribute('data-camera')];
+      if (p && p.video === v && p.hls && Number.isFinite(p.hls.latency)) latency = Math.round(p.hls.latency * 1000) / 1000;
+    } catch (e) { /* the hook is optional */ }
     if (typeof v.getVideoPlaybackQuality === 'function') dropped = v.getVideoPlaybackQuality().droppedVideoFrames;
     return {
       camera: v.getAttribute('data-camera') || '',
@@ -96,8 +110,10 @@ function collect() {
       width: s.width || v.videoWidth,
       height: s.height || v.videoHeight,
       maxGapMs: s.maxGapMs,
+      maxGapEndMs: s.maxGapEndMs,
       currentTime: Math.round(v.currentTime * 1000) / 1000,
       droppedFrames: dropped,
+      latencyS: latency,
       inDocument: v.isConnected,
       hasRVFC: typeof v.requestVideoFrameCallback === 'function',
     };
@@ -163,9 +179,12 @@ async function main() {
   try {
     const context = await browser.newContext({ viewport: { width: opts.width, height: opts.height } });
     const page = await context.newPage();
+    const t0 = performance.now();
     await page.addInitScript(pageProbe);
 
+    if (opts.console) out.console = [];
     page.on('console', (msg) => {
+      if (opts.console) push(out.console, `${Math.round(performance.now() - t0)}ms ${msg.type()}: ${msg.text()}`);
       if (msg.type() !== 'error') return;
       const loc = msg.location();
       push(out.consoleErrors, loc && loc.url ? `${msg.text()} (${loc.url})` : msg.text());

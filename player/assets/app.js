@@ -150,10 +150,18 @@
   };
 
   CameraPlayer.prototype.onHlsError = function (data) {
-    // Non-fatal errors are retried by hls.js itself (with its own policies);
-    // a fatal one means this instance has given up.
-    if (!data.fatal) return;
     var Hls = window.Hls;
+    // A 404 on our own playlists or media means the server-side muxer was
+    // restarted (every file name changes) or we fell out of the live window:
+    // hls.js would keep retrying names that will never come back, so start
+    // over at once instead of waiting for its retries or the watchdog.
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR && data.response && data.response.code === 404) {
+      this.retry('404 on ' + data.details);
+      return;
+    }
+    // Other non-fatal errors are retried by hls.js itself (with its own
+    // policies); a fatal one means this instance has given up.
+    if (!data.fatal) return;
     if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
       var t = now();
       if (t - this.lastMediaRecover > MEDIA_RECOVER_WINDOW_MS) {

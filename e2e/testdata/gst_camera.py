@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""A real RTSP camera for tests: GStreamer's RTSP server with a live test
+pattern in H.264 (x264, zerolatency), optionally with Opus audio.
+
+    gst_camera.py --port 8554 --path /cam --size 640x360 --fps 25 [--audio opus]
+
+Prints "READY rtsp://127.0.0.1:PORT/PATH" on stdout once it listens.
+"""
+import argparse
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--path", default="/cam")
+    ap.add_argument("--size", default="640x360")
+    ap.add_argument("--fps", type=int, default=25)
+    ap.add_argument("--audio", choices=["none", "opus"], default="none")
+    ap.add_argument("--pattern", default="ball")
+    a = ap.parse_args()
+    w, h = a.size.split("x")
+
+    Gst.init(None)
+    video = (
+        f"videotestsrc is-live=true pattern={a.pattern} ! "
+        f"video/x-raw,width={w},height={h},framerate={a.fps}/1 ! "
+        f"timeoverlay font-desc=\"Sans 24\" ! "
+        f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={a.fps} bitrate=800 ! "
+        f"video/x-h264,profile=main ! rtph264pay name=pay0 pt=96 config-interval=0"
+    )
+    launch = video
+    if a.audio == "opus":
+        launch += " audiotestsrc is-live=true wave=sine ! audioconvert ! opusenc ! rtpopuspay name=pay1 pt=97"
+
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(a.port))
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch("( " + launch + " )")
+    factory.set_shared(True)
+    server.get_mount_points().add_factory(a.path, factory)
+    if server.attach(None) == 0:
+        print("cannot listen on port", a.port, file=sys.stderr)
+        sys.exit(1)
+
+    loop = GLib.MainLoop()
+    signal.signal(signal.SIGTERM, lambda *_: loop.quit())
+    signal.signal(signal.SIGINT, lambda *_: loop.quit())
+    print(f"READY rtsp://127.0.0.1:{a.port}{a.path}", flush=True)
+    loop.run()
+
+
+if __name__ == "__main__":
+    main()
