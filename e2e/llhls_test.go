@@ -15,7 +15,7 @@ import (
 // does: blocking reloads with _HLS_msn/_HLS_part, then the new parts.
 type llhlsClient struct {
 	t       *testing.T
-	base    string // .../cams/NAME/
+	base    string         // .../cams/NAME/
 	parts   map[string]int // part URI -> size
 	reloads int
 	last    string // last playlist

@@ -24,7 +24,7 @@ func TestSplitAnnexB(t *testing.T) {
 
 func TestAUSplitterGroupsFrames(t *testing.T) {
 	aud, sps, pps := []byte{0x09, 0xf0}, []byte{0x67, 1}, []byte{0x68, 1}
-	idr := []byte{0x65, 0x88}   // first_mb_in_slice = 0
+	idr := []byte{0x65, 0x88}    // first_mb_in_slice = 0
 	slice2 := []byte{0x65, 0x40} // first_mb_in_slice != 0: same picture
 	p1 := []byte{0x41, 0x9a}
 	p2 := []byte{0x41, 0x9b}
