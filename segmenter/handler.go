@@ -61,6 +61,13 @@ func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if rec.status == http.StatusNotFound && !s.current(mux) {
+		// The muxer was closed while the request waited in it: the camera
+		// was lost or restarted. That is temporary, unlike a wrong name.
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, "camera restarted")
+		return
+	}
 	if rec.status == 0 && rec.body.Len() == 0 {
 		httpError(w, http.StatusNotFound, "no such file")
 		return
@@ -108,6 +115,13 @@ func (s *Stream) waitMuxer(ctx context.Context) muxHandler {
 			return nil
 		}
 	}
+}
+
+// current reports whether mux is still the stream's running muxer.
+func (s *Stream) current(mux muxHandler) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mux != nil && muxHandler(s.mux) == mux
 }
 
 type muxHandler interface {

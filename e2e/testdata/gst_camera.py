@@ -3,6 +3,7 @@
 pattern in H.264 (x264, zerolatency), optionally with Opus audio.
 
     gst_camera.py --port 8554 --path /cam --size 640x360 --fps 25 [--audio opus]
+    gst_camera.py --port 8554 --launch "libcamerasrc ! ... ! rtph264pay name=pay0 pt=96"
 
 Prints "READY rtsp://127.0.0.1:PORT/PATH" on stdout once it listens.
 """
@@ -20,11 +21,13 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--address", default="127.0.0.1", help="0.0.0.0 to serve the network")
     ap.add_argument("--path", default="/cam")
     ap.add_argument("--size", default="640x360")
     ap.add_argument("--fps", type=int, default=25)
     ap.add_argument("--audio", choices=["none", "opus"], default="none")
     ap.add_argument("--pattern", default="ball")
+    ap.add_argument("--launch", help="replace the video pipeline; must end in 'rtph264pay name=pay0 pt=96'")
     a = ap.parse_args()
     w, h = a.size.split("x")
 
@@ -36,12 +39,12 @@ def main():
         f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={a.fps} bitrate=800 ! "
         f"video/x-h264,profile=main ! rtph264pay name=pay0 pt=96 config-interval=0"
     )
-    launch = video
+    launch = a.launch or video
     if a.audio == "opus":
         launch += " audiotestsrc is-live=true wave=sine ! audioconvert ! opusenc ! rtpopuspay name=pay1 pt=97"
 
     server = GstRtspServer.RTSPServer()
-    server.set_address("127.0.0.1")
+    server.set_address(a.address)
     server.set_service(str(a.port))
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch("( " + launch + " )")
@@ -54,7 +57,7 @@ def main():
     loop = GLib.MainLoop()
     signal.signal(signal.SIGTERM, lambda *_: loop.quit())
     signal.signal(signal.SIGINT, lambda *_: loop.quit())
-    print(f"READY rtsp://127.0.0.1:{a.port}{a.path}", flush=True)
+    print(f"READY rtsp://{a.address}:{a.port}{a.path}", flush=True)
     loop.run()
 
 
