@@ -29,7 +29,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "rtsp2hls")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/rtsp2hls")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "../cmd/rtsp2hls")...)
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building rtsp2hls:", err)
@@ -113,6 +117,9 @@ func startServer(t *testing.T, config string) *server {
 	t.Cleanup(func() {
 		s.cmd.Process.Kill()
 		<-s.done
+		if strings.Contains(s.logs.String(), "DATA RACE") {
+			t.Errorf("the race detector found a data race in rtsp2hls")
+		}
 		if t.Failed() {
 			t.Logf("rtsp2hls log:\n%s", s.logs.String())
 		}
