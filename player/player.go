@@ -151,9 +151,21 @@ type page struct {
 }
 
 var (
-	wallPage   = page{wallHTML, etagOf(wallHTML)}
-	cameraPage = page{cameraHTML, etagOf(cameraHTML)}
+	wallPage   = newPage(wallHTML)
+	cameraPage = newPage(cameraHTML)
 )
+
+// hlsJSTag is how the pages load hls.js; see newPage.
+var hlsJSTag = []byte(`<script src="` + assetPrefix + hlsJSName + `" defer></script>`)
+
+// newPage drops the hls.js script tag from a build without hls.min.js: a
+// request that can only 404 would just put errors in every browser console.
+func newPage(html []byte) page {
+	if !HasHLSJS() {
+		html = bytes.Replace(html, hlsJSTag, nil, 1)
+	}
+	return page{html, etagOf(html)}
+}
 
 // ServeWall writes the wall page: every camera in a grid.
 func ServeWall(w http.ResponseWriter, r *http.Request) {

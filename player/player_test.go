@@ -146,10 +146,17 @@ func TestPages(t *testing.T) {
 			t.Errorf("%s: Cache-Control %q", path, cc)
 		}
 		body := rec.Body.String()
-		for _, want := range []string{`src="/assets/hls.min.js"`, `src="/assets/app.js"`, `href="/assets/style.css"`} {
+		for _, want := range []string{`src="/assets/app.js"`, `href="/assets/style.css"`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s: page lacks %s", path, want)
 			}
+		}
+		// hls.js is referenced exactly when it is there to be served.
+		if got := strings.Contains(body, `src="/assets/hls.min.js"`); got != HasHLSJS() {
+			t.Errorf("%s: page references hls.min.js: %v, embedded: %v", path, got, HasHLSJS())
+		}
+		if HasHLSJS() && strings.Index(body, `src="/assets/hls.min.js"`) > strings.Index(body, `src="/assets/app.js"`) {
+			t.Errorf("%s: hls.min.js must load before app.js", path)
 		}
 		// Every referenced URL is ours: the pages must work on a LAN
 		// without internet access.
@@ -160,7 +167,7 @@ func TestPages(t *testing.T) {
 				continue
 			}
 			if strings.HasPrefix(u, "/assets/") {
-				if r := get(t, h, u); r.Code != http.StatusOK && u != "/assets/hls.min.js" {
+				if r := get(t, h, u); r.Code != http.StatusOK {
 					t.Errorf("%s: referenced %s answers %d", path, u, r.Code)
 				}
 			}

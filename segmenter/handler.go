@@ -82,6 +82,11 @@ func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.status >= 400 {
 		h.Set("Cache-Control", "no-store")
 	}
+	if name == "index.m3u8" {
+		// gohlslib lets the multivariant playlist be cached for 30 s, but
+		// it changes when the camera does (codecs, resolution, audio).
+		h.Set("Cache-Control", "no-cache")
+	}
 	body := rec.body.Bytes()
 	if rec.status == http.StatusOK && strings.HasSuffix(name, ".m3u8") {
 		h.Add("Vary", "Accept-Encoding")

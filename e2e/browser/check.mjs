@@ -11,6 +11,7 @@
 //    "videos":[{"camera":"demo1","firstFrameMs":123,"frames":250,
 //               "width":640,"height":360,"maxGapMs":80,"currentTime":9.8,
 //               "maxGapEndMs":5120,"droppedFrames":0,"latencyS":1.2}],
+//    "removedVideos":[...same shape, videos the page took out during the run],
 //    "consoleErrors":[...], "pageErrors":[...],
 //    "failedRequests":[{"url":...,"error":...}],
 //    "httpErrors":[{"url":...,"status":503}]}
@@ -138,6 +139,7 @@ async function main() {
     url: opts.url,
     seconds: opts.seconds,
     videos: [],
+    removedVideos: [],
     consoleErrors: [],
     pageErrors: [],
     failedRequests: [],
@@ -207,7 +209,11 @@ async function main() {
 
     if (!out.navigationError) {
       await page.waitForTimeout(opts.seconds * 1000);
-      out.videos = await page.evaluate(collect);
+      // Videos the page removed during the run (a camera deleted from
+      // the wall) are kept apart, so "every video plays" checks stay simple.
+      const all = await page.evaluate(collect);
+      out.videos = all.filter((v) => v.inDocument);
+      out.removedVideos = all.filter((v) => !v.inDocument);
       if (opts.screenshot) {
         try {
           await page.screenshot({ path: opts.screenshot });

@@ -61,6 +61,9 @@
     this.lastTime = -1;
     this.lastProgress = 0;
     this.hasFrame = false;
+    this.lastEndSN = null;   // last live playlist seen, to notice a restart
+    this.lastEndURL = '';
+    this.lastInitURL = '';
     this.destroyed = false;
 
     // Muted + playsinline is what lets browsers (iPhone Safari included)
@@ -100,6 +103,9 @@
     this.hasFrame = false;
     this.lastTime = -1;
     this.lastProgress = now();
+    this.lastEndSN = null;
+    this.lastEndURL = '';
+    this.lastInitURL = '';
     var video = this.video;
     if (hlsJSUsable()) {
       this.mode = 'hls.js';
@@ -143,10 +149,39 @@
     hls.on(Hls.Events.ERROR, function (event, data) {
       if (hls === self.hls) self.onHlsError(data);
     });
+    hls.on(Hls.Events.LEVEL_LOADED, function (event, data) {
+      if (hls === self.hls) self.onLevelLoaded(data.details);
+    });
     hls.attachMedia(this.video);
     // No startPosition: hls.js starts a live stream at its live sync point,
     // which is what every (re)start should do.
     hls.loadSource(this.url);
+  };
+
+  // A server-side muxer restart (camera reconnect, resolution change)
+  // starts a new stream under new file names, and its playlist's media
+  // sequence numbers start over. hls.js keeps waiting for the old sequence
+  // to continue, so notice the restart here and start over at once, rather
+  // than play out the old buffer and then wait for the watchdog.
+  CameraPlayer.prototype.onLevelLoaded = function (details) {
+    if (!details || !details.live || !details.fragments || !details.fragments.length) return;
+    var frags = details.fragments;
+    var last = frags[frags.length - 1];
+    var init = last && last.initSegment ? last.initSegment.url : '';
+    var restarted = false;
+    if (this.lastEndSN != null) {
+      // Sequence numbers went back, or the init segment (fMP4) changed, or
+      // the segment we saw last now has another name (MPEG-TS, where the
+      // numbers may happen to line up).
+      var same = frags[this.lastEndSN - details.startSN];
+      restarted = details.endSN < this.lastEndSN ||
+        (this.lastInitURL && init && init !== this.lastInitURL) ||
+        !!(same && same.url && this.lastEndURL && same.url !== this.lastEndURL);
+    }
+    this.lastEndSN = details.endSN;
+    this.lastEndURL = last ? last.url : '';
+    this.lastInitURL = init;
+    if (restarted) this.retry('stream restarted on the server', true);
   };
 
   CameraPlayer.prototype.onHlsError = function (data) {
@@ -156,7 +191,7 @@
     // hls.js would keep retrying names that will never come back, so start
     // over at once instead of waiting for its retries or the watchdog.
     if (data.type === Hls.ErrorTypes.NETWORK_ERROR && data.response && data.response.code === 404) {
-      this.retry('404 on ' + data.details);
+      this.retry('404 on ' + data.details, true);
       return;
     }
     // Other non-fatal errors are retried by hls.js itself (with its own
@@ -244,11 +279,14 @@
     }
   };
 
-  // Tear the player down and build a new one after a backoff.
-  CameraPlayer.prototype.retry = function (reason) {
+  // Tear the player down and build a new one after a backoff. quick: we
+  // know the server has a new stream ready (it restarted it), so the first
+  // attempt goes at once; should that fail too, the usual backoff follows.
+  CameraPlayer.prototype.retry = function (reason, quick) {
     if (this.destroyed) return;
+    clearTimeout(this.retryTimer); // one pending restart at a time
     this.teardown();
-    var delay = Math.min(BACKOFF_MIN_MS * (this.failures + 1), BACKOFF_MAX_MS);
+    var delay = Math.min(BACKOFF_MIN_MS * (this.failures + (quick ? 0 : 1)), BACKOFF_MAX_MS);
     this.failures++;
     this.reason = reason;
     log(this.name, reason + '; restarting in ' + delay + ' ms');
@@ -294,6 +332,7 @@
     this.name = name;
     this.cam = null;        // last object from the API, null until known
     this.unknown = false;   // the API answered 404 for this name
+    this.stale = false;     // the API is unreachable: cam is old news
     this.root = el(opts.link ? 'a' : 'div', 'tile');
     if (opts.link) {
       this.root.href = camPath(name);
@@ -324,6 +363,7 @@
     var wasUp = this.cam && this.cam.state === 'live';
     this.cam = cam;
     this.unknown = false;
+    this.stale = false;
     if (cam.state === 'live' && !wasUp) this.player.kick();
     this.render();
   };
@@ -331,14 +371,22 @@
   Tile.prototype.setUnknown = function () {
     this.cam = null;
     this.unknown = true;
+    this.stale = false;
+    this.render();
+  };
+
+  Tile.prototype.setStale = function () {
+    this.stale = true;
     this.render();
   };
 
   Tile.prototype.render = function () {
     var state = this.unknown ? 'unknown' : (this.cam && this.cam.state) || '';
     var known = state === 'live' || state === 'connecting' || state === 'offline';
-    this.badge.className = 'badge ' + (known ? state : 'unknown');
-    this.badge.textContent = known ? state : (this.unknown ? 'unknown' : '…');
+    // A state we cannot refresh is not shown as if it were current.
+    this.badge.className = 'badge ' + (known && !this.stale ? state : 'unknown');
+    this.badge.textContent = this.stale ? '?' : known ? state : (this.unknown ? 'unknown' : '…');
+    this.badge.title = this.stale ? 'No answer from the server' : '';
 
     var p = this.player;
     if (!p) return; // called from inside the CameraPlayer constructor
@@ -476,6 +524,7 @@
         apply(res.body || []);
       }, function (err) {
         setConn(false);
+        tiles.forEach(function (tile) { tile.setStale(); });
         throw err;
       });
     });
@@ -545,6 +594,7 @@
         }
       }, function (err) {
         setConn(false);
+        tile.setStale();
         throw err;
       });
     });
