@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,10 @@ type browserReport struct {
 		Width        int      `json:"width"`
 		Height       int      `json:"height"`
 		MaxGapMs     float64  `json:"maxGapMs"`
+		MaxGapEndMs  *float64 `json:"maxGapEndMs"`
+		LastFrameMs  float64  `json:"lastFrameMs"`
+		NowMs        float64  `json:"nowMs"`
+		TimeOriginMs float64  `json:"timeOriginMs"`
 		LatencyS     *float64 `json:"latencyS"`
 	} `json:"videos"`
 	ConsoleErrors []any  `json:"consoleErrors"`
@@ -103,5 +108,45 @@ cameras:
 		if strings.Contains(page.shot, "wall") {
 			t.Logf("screenshot of the wall: e2e/%s", page.shot)
 		}
+	}
+}
+
+// The camera dies while the page plays it and comes back: the page picks
+// the stream up again by itself, with no reload.
+func TestBrowserRecoversWhenCameraReturns(t *testing.T) {
+	cam := startGstCamera(t, "--size", "320x240", "--fps", "25")
+	s := startServer(t, fmt.Sprintf("listen: LISTEN\ncameras:\n  cam: { source: %q, transport: tcp }\n", cam.URL))
+	s.waitState(t, "cam", "live", 15*time.Second)
+
+	const seconds = 22
+	report := make(chan browserReport, 1)
+	go func() { report <- openInBrowser(t, s.URL+"/cams/cam/", seconds, "") }()
+
+	time.Sleep(7 * time.Second) // playing
+	cam.stop()
+	s.waitState(t, "cam", "offline", 10*time.Second)
+	time.Sleep(2 * time.Second)
+	cam.start(t)
+	back := time.Now()
+
+	rep := <-report
+	if len(rep.Videos) != 1 {
+		t.Fatalf("%d videos", len(rep.Videos))
+	}
+	v := rep.Videos[0]
+	if v.MaxGapEndMs == nil {
+		t.Fatalf("no gap in the picture while the camera was gone: %+v", v)
+	}
+	gapEnd := time.UnixMilli(int64(v.TimeOriginMs + *v.MaxGapEndMs))
+	t.Logf("picture frozen for %.1f s; new frames %.2f s after the camera was back; %d frames in all",
+		v.MaxGapMs/1000, gapEnd.Sub(back).Seconds(), v.Frames)
+	if stale := v.NowMs - v.LastFrameMs; stale > 1000 {
+		t.Fatalf("the video stopped advancing: last frame %.0f ms before the end", stale)
+	}
+	if gapEnd.Before(back) {
+		t.Fatalf("the longest freeze ended before the camera came back: the outage was not seen")
+	}
+	if rec := gapEnd.Sub(back); rec > 10*time.Second {
+		t.Fatalf("picture back only %v after the camera", rec)
 	}
 }

@@ -179,3 +179,30 @@ func TestVersionAndCleanShutdown(t *testing.T) {
 		t.Logf("%v: clean exit in %v", sig, time.Since(start).Round(time.Millisecond))
 	}
 }
+
+// G.711 audio cannot go into HLS: it is skipped with one warning naming the
+// codec (not one per reconnect), and the video plays.
+func TestUnsupportedAudioSkippedOnce(t *testing.T) {
+	need(t, "ffprobe")
+	cam := startGstCamera(t, "--size", "320x240", "--fps", "15", "--audio", "pcmu")
+	s := startServer(t, fmt.Sprintf("listen: LISTEN\ncameras:\n  cam: { source: %q, transport: tcp }\n", cam.URL))
+	if st := s.waitState(t, "cam", "live", 15*time.Second); st.Audio != "" {
+		t.Fatalf("audio = %q, want none", st.Audio)
+	}
+	cam.stop()
+	s.waitState(t, "cam", "offline", 10*time.Second)
+	cam.start(t)
+	s.waitState(t, "cam", "live", 10*time.Second)
+
+	size, frames := ffprobeFrames(t, s.URL+"/cams/cam/index.m3u8")
+	if size != "320x240" || frames < 15 {
+		t.Fatalf("decoded %d frames of %s", frames, size)
+	}
+	logs := s.logs.String()
+	if n := strings.Count(logs, "skipping track"); n != 1 {
+		t.Fatalf("%d skip warnings after a reconnect, want 1:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "codec=G711") {
+		t.Fatalf("the warning does not name the codec:\n%s", logs)
+	}
+}

@@ -47,6 +47,10 @@ func StartDemo(log *slog.Logger) (*DemoServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return startDemo(log, aus, sps, pps)
+}
+
+func startDemo(log *slog.Logger, aus [][][]byte, sps, pps []byte) (*DemoServer, error) {
 	d := &DemoServer{done: make(chan struct{})}
 	d.server = &gortsplib.Server{
 		Handler:     (*demoHandler)(d),

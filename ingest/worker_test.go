@@ -102,3 +102,41 @@ func TestWorkerStopsOnCancelWhileConnecting(t *testing.T) {
 		t.Fatal("worker did not stop")
 	}
 }
+
+// The demo clip loops; its timestamps must not (a camera's clock never
+// jumps back, and a jump would restart the muxer every loop).
+func TestDemoTimestampsKeepRunningAcrossLoops(t *testing.T) {
+	aus, sps, pps, err := demoAccessUnits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo, err := startDemo(discardLog(), aus[:5], sps, pps) // 5 frames: one IDR, loops every 200 ms
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	sink := &recordSink{}
+	w := &Worker{Name: "d", URL: demo.URL(), Transport: config.TransportTCP, Sink: sink, Log: discardLog()}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	waitUntil(t, "frames from 5 loops", func() bool {
+		_, frames, _, _ := sink.snapshot()
+		return frames >= 25
+	})
+	_, frames, stops, back := sink.snapshot()
+	if back {
+		t.Fatal("pts went backwards when the clip looped")
+	}
+	if stops != 0 {
+		t.Fatalf("connection lost %d times while looping", stops)
+	}
+	sink.mu.Lock()
+	last := sink.lastPTS
+	sink.mu.Unlock()
+	if last < int64(frames-1)*90000/demoFPS-90000/demoFPS {
+		t.Fatalf("after %d frames pts is %d: timestamps restarted", frames, last)
+	}
+}

@@ -296,3 +296,20 @@ func TestClientDisconnectEndsWait(t *testing.T) {
 		t.Fatal("handler still waiting after the client went away")
 	}
 }
+
+// A small step back in time is below the jump threshold but still breaks
+// gohlslib ("DTS is not monotonically increasing"): the muxer error must
+// restart the muxer, not end the stream.
+func TestRestartOnMuxerError(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	pts := feed(s, c, 0, 30, 0)
+	feed(s, c, 30, 35, pts-5*3600) // 200 ms back
+	if got := s.Info().Restarts; got != 1 {
+		t.Fatalf("%d restarts after a muxer error, want 1", got)
+	}
+	feed(s, c, 50, 100, pts+3600)
+	if pl := get(t, s, "/cams/test/video1_stream.m3u8"); pl.Code != 200 || !strings.Contains(pl.Body.String(), "#EXTINF") {
+		t.Fatalf("no playlist after the restart: %d", pl.Code)
+	}
+}

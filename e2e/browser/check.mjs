@@ -10,7 +10,8 @@
 //   {"url":..., "seconds":N,
 //    "videos":[{"camera":"demo1","firstFrameMs":123,"frames":250,
 //               "width":640,"height":360,"maxGapMs":80,"currentTime":9.8,
-//               "maxGapEndMs":5120,"droppedFrames":0,"latencyS":1.2}],
+//               "maxGapEndMs":5120,"lastFrameMs":9990,"nowMs":10000,
+//               "timeOriginMs":1790000000000,"droppedFrames":0,"latencyS":1.2}],
 //    "removedVideos":[...same shape, videos the page took out during the run],
 //    "consoleErrors":[...], "pageErrors":[...],
 //    "failedRequests":[{"url":...,"error":...}],
@@ -28,7 +29,9 @@
 // Frames are counted with requestVideoFrameCallback, i.e. frames actually
 // presented, not bytes downloaded. Videos added to the page later (the wall
 // adds tiles after its first API poll) are picked up as they appear.
-// firstFrameMs is from navigation start (performance.timeOrigin).
+// firstFrameMs, maxGapEndMs, lastFrameMs and nowMs (when the report was
+// taken) are from navigation start; timeOriginMs is that start in Unix
+// milliseconds, so a test can line page events up with its own clock.
 
 import { chromium } from 'playwright-core';
 
@@ -112,6 +115,9 @@ function collect() {
       height: s.height || v.videoHeight,
       maxGapMs: s.maxGapMs,
       maxGapEndMs: s.maxGapEndMs,
+      lastFrameMs: Math.round(s.lastFrameAt),
+      nowMs: Math.round(performance.now()),
+      timeOriginMs: Math.round(performance.timeOrigin),
       currentTime: Math.round(v.currentTime * 1000) / 1000,
       droppedFrames: dropped,
       latencyS: latency,

@@ -2,7 +2,7 @@
 """A real RTSP camera for tests: GStreamer's RTSP server with a live test
 pattern in H.264 (x264, zerolatency), optionally with Opus audio.
 
-    gst_camera.py --port 8554 --path /cam --size 640x360 --fps 25 [--audio opus]
+    gst_camera.py --port 8554 --path /cam --size 640x360 --fps 25 [--audio opus|pcmu]
     gst_camera.py --port 8554 --launch "libcamerasrc ! ... ! rtph264pay name=pay0 pt=96"
 
 Prints "READY rtsp://127.0.0.1:PORT/PATH" on stdout once it listens.
@@ -25,7 +25,7 @@ def main():
     ap.add_argument("--path", default="/cam")
     ap.add_argument("--size", default="640x360")
     ap.add_argument("--fps", type=int, default=25)
-    ap.add_argument("--audio", choices=["none", "opus"], default="none")
+    ap.add_argument("--audio", choices=["none", "opus", "pcmu"], default="none")
     ap.add_argument("--pattern", default="ball")
     ap.add_argument("--launch", help="replace the video pipeline; must end in 'rtph264pay name=pay0 pt=96'")
     a = ap.parse_args()
@@ -42,6 +42,9 @@ def main():
     launch = a.launch or video
     if a.audio == "opus":
         launch += " audiotestsrc is-live=true wave=sine ! audioconvert ! opusenc ! rtpopuspay name=pay1 pt=97"
+    elif a.audio == "pcmu":  # G.711, what many cameras send and HLS cannot carry
+        launch += (" audiotestsrc is-live=true wave=sine ! audioconvert ! audioresample ! "
+                   "audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay1 pt=0")
 
     server = GstRtspServer.RTSPServer()
     server.set_address(a.address)

@@ -9,13 +9,15 @@
 (function () {
   'use strict';
 
-  var POLL_MS = 2000;            // camera state refresh
+  var POLL_MS = 1000;            // camera state refresh
   var FETCH_TIMEOUT_MS = 5000;   // an API call slower than this counts as failed
   var TICK_MS = 500;             // watchdog resolution
   var STALL_MS = 4000;           // playing video frozen this long: recreate
   var FIRST_FRAME_MS = 10000;    // grace for the first frame after (re)creation
-  var BACKOFF_MIN_MS = 1000;     // retry delays grow 1 s, 2 s, ... up to 5 s
-  var BACKOFF_MAX_MS = 5000;
+  var BACKOFF_MIN_MS = 500;      // retry delays grow 0.5 s, 1 s, ... up to 2 s: the server
+                                 // holds a playlist request until media is there, so
+                                 // quick retries cost little and catch a camera's return
+  var BACKOFF_MAX_MS = 2000;
   var MEDIA_RECOVER_WINDOW_MS = 5000; // a 2nd fatal media error this soon: recreate
   var RESUME_BEHIND_S = 5;       // on resume, further behind live than this: jump to live
 
