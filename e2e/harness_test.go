@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rtsp2hls/rtsp2hls/camera"
 )
 
 // binary is rtsp2hls built once for all tests.
@@ -146,18 +148,8 @@ func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
 	}
 }
 
-type cameraStatus struct {
-	Name       string  `json:"name"`
-	Source     string  `json:"source"`
-	State      string  `json:"state"`
-	Codec      string  `json:"codec"`
-	Width      int     `json:"width"`
-	Height     int     `json:"height"`
-	FPS        float64 `json:"fps"`
-	Audio      string  `json:"audio"`
-	LastError  string  `json:"lastError"`
-	Reconnects int     `json:"reconnects"`
-}
+// cameraStatus is the API's JSON of a camera.
+type cameraStatus = camera.Status
 
 func (s *server) camera(t *testing.T, name string) cameraStatus {
 	t.Helper()
@@ -186,7 +178,7 @@ func (s *server) waitState(t *testing.T, name, state string, timeout time.Durati
 	var st cameraStatus
 	waitFor(t, timeout, name+" to be "+state, func() bool {
 		st = s.camera(t, name)
-		return st.State == state
+		return string(st.State) == state
 	})
 	return st
 }

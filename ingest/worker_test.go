@@ -38,6 +38,14 @@ func (s *recordSink) snapshot() (starts, frames, stops int, back bool) {
 	return len(s.starts), s.frames, len(s.stops), s.backPTS
 }
 
+// runWorker runs w until the test ends.
+func runWorker(t *testing.T, w *Worker) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
 func waitUntil(t *testing.T, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -57,10 +65,7 @@ func TestWorkerPullsLosesAndRetries(t *testing.T) {
 	sink := &recordSink{}
 	w := &Worker{Name: "d", URL: demo.URL(), Transport: config.TransportTCP, Sink: sink, Log: discardLog(),
 		Backoff: Backoff{Min: 50 * time.Millisecond, Max: 100 * time.Millisecond}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runWorker(t, w)
 
 	waitUntil(t, "live with 30 frames", func() bool {
 		_, frames, _, _ := sink.snapshot()
@@ -117,10 +122,7 @@ func TestDemoTimestampsKeepRunningAcrossLoops(t *testing.T) {
 	defer demo.Close()
 	sink := &recordSink{}
 	w := &Worker{Name: "d", URL: demo.URL(), Transport: config.TransportTCP, Sink: sink, Log: discardLog()}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runWorker(t, w)
 
 	waitUntil(t, "frames from 5 loops", func() bool {
 		_, frames, _, _ := sink.snapshot()
