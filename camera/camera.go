@@ -28,6 +28,7 @@ type Status struct {
 	LastError     string       `json:"lastError"`
 	Reconnects    int          `json:"reconnects"`
 	LastFrame     *time.Time   `json:"lastFrame"`
+	PacketsLost   uint64       `json:"packetsLost"`
 	Frames        uint64       `json:"frames"`
 	BytesIn       uint64       `json:"bytesIn"`
 	MuxerRestarts int          `json:"muxerRestarts"`
@@ -42,19 +43,17 @@ type Camera struct {
 	done   chan struct{}
 }
 
-// start runs a camera until stop. url is where the worker connects (the
-// demo server's URL for demo cameras).
-func start(cfg config.Camera, url string, transport config.Transport, log *slog.Logger) *Camera {
+// start runs a camera reading from src until stop.
+func start(cfg config.Camera, src ingest.Source, log *slog.Logger) *Camera {
 	stream := segmenter.NewStream(cfg.Name, cfg.HLS, log)
 	c := &Camera{
 		cfg:    cfg,
 		stream: stream,
 		worker: &ingest.Worker{
-			Name:      cfg.Name,
-			URL:       url,
-			Transport: transport,
-			Sink:      stream,
-			Log:       log,
+			Name:   cfg.Name,
+			Source: src,
+			Sink:   stream,
+			Log:    log,
 		},
 		done: make(chan struct{}),
 	}
@@ -90,6 +89,7 @@ func (c *Camera) Status() Status {
 		Audio:         in.Audio,
 		LastError:     ws.LastError,
 		Reconnects:    ws.Reconnects,
+		PacketsLost:   ws.PacketsLost,
 		Frames:        in.Frames,
 		BytesIn:       in.BytesIn,
 		MuxerRestarts: in.Restarts,

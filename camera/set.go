@@ -49,21 +49,29 @@ func (s *Set) Apply(cfgs []config.Camera) error {
 		if _, running := s.cams[c.Name]; running {
 			continue
 		}
-		url, transport := c.Source, c.Transport
-		if c.Source == config.SourceDemo {
-			if s.demo == nil {
-				d, err := ingest.StartDemo(s.log)
-				if err != nil {
-					return err
-				}
-				s.demo = d
-			}
-			// The demo server is on loopback and speaks TCP only.
-			url, transport = s.demo.URL(), config.TransportTCP
+		src, err := s.source(c)
+		if err != nil {
+			return err
 		}
-		s.cams[c.Name] = start(c, url, transport, s.log)
+		s.cams[c.Name] = start(c, src, s.log)
 	}
 	return nil
+}
+
+// source makes the ingest source a camera's config asks for.
+func (s *Set) source(c config.Camera) (ingest.Source, error) {
+	if c.Source == config.SourceDemo {
+		if s.demo == nil {
+			d, err := ingest.StartDemo(s.log)
+			if err != nil {
+				return nil, err
+			}
+			s.demo = d
+		}
+		// The demo server is on loopback and speaks TCP only.
+		return &ingest.RTSPSource{URL: s.demo.URL(), Transport: config.TransportTCP}, nil
+	}
+	return &ingest.RTSPSource{URL: c.Source, Transport: c.Transport}, nil
 }
 
 // sameCamera reports whether a running camera can be kept for a new config.

@@ -12,15 +12,17 @@ import (
 // Codec names used in Tracks and in status answers.
 const (
 	CodecH264 = "H264"
+	CodecH265 = "H265"
 	CodecAAC  = "AAC"
 	CodecOpus = "Opus"
 )
 
 // VideoTrack describes the video of a source.
 type VideoTrack struct {
-	Codec string // CodecH264
-	// SPS and PPS as announced out of band (SDP); may be nil when the
-	// camera sends them only in band.
+	Codec string // CodecH264 or CodecH265
+	// Parameter sets as announced out of band (SDP); nil when the camera
+	// sends them only in band. VPS is H.265 only.
+	VPS []byte
 	SPS []byte
 	PPS []byte
 }
@@ -46,7 +48,9 @@ type Tracks struct {
 // Timestamps are in the track's clock rate (90 kHz for video) and count
 // from the start of the connection; ntp is the wall-clock capture time.
 type Sink interface {
-	Start(t Tracks)
+	// Start begins a connection. An error (media the sink cannot carry)
+	// fails the connection with that error; Stop is not called then.
+	Start(t Tracks) error
 	// WriteVideo gets one access unit as NAL units without start codes.
 	WriteVideo(pts int64, ntp time.Time, au [][]byte)
 	// WriteAudio gets one or more audio frames that start at pts.

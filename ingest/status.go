@@ -18,11 +18,12 @@ const (
 // Status is a snapshot of a worker, safe to show to anyone: errors are
 // redacted before they are stored.
 type Status struct {
-	State      State
-	LastError  string
-	Reconnects int       // connections lost or failed since start
-	LastFrame  time.Time // zero until the first frame
-	Since      time.Time // when State was entered
+	State       State
+	LastError   string
+	Reconnects  int       // connections lost or failed since start
+	LastFrame   time.Time // zero until the first frame
+	PacketsLost uint64    // RTP packets lost on the way, all connections
+	Since       time.Time // when State was entered
 }
 
 // statusBox guards a Status shared between the worker and readers.
@@ -61,5 +62,11 @@ func (b *statusBox) frame(t time.Time) {
 func (b *statusBox) reconnected() {
 	b.mu.Lock()
 	b.s.Reconnects++
+	b.mu.Unlock()
+}
+
+func (b *statusBox) lost(n uint64) {
+	b.mu.Lock()
+	b.s.PacketsLost += n
 	b.mu.Unlock()
 }

@@ -19,7 +19,12 @@ type recordSink struct {
 	backPTS bool
 }
 
-func (s *recordSink) Start(t Tracks) { s.mu.Lock(); s.starts = append(s.starts, t); s.mu.Unlock() }
+func (s *recordSink) Start(t Tracks) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.starts = append(s.starts, t)
+	return nil
+}
 func (s *recordSink) WriteVideo(pts int64, _ time.Time, _ [][]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,7 +68,7 @@ func TestWorkerPullsLosesAndRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &recordSink{}
-	w := &Worker{Name: "d", URL: demo.URL(), Transport: config.TransportTCP, Sink: sink, Log: discardLog(),
+	w := &Worker{Name: "d", Source: &RTSPSource{URL: demo.URL(), Transport: config.TransportTCP}, Sink: sink, Log: discardLog(),
 		Backoff: Backoff{Min: 50 * time.Millisecond, Max: 100 * time.Millisecond}}
 	runWorker(t, w)
 
@@ -95,7 +100,7 @@ func TestWorkerPullsLosesAndRetries(t *testing.T) {
 }
 
 func TestWorkerStopsOnCancelWhileConnecting(t *testing.T) {
-	w := &Worker{Name: "x", URL: "rtsp://127.0.0.1:1/none", Sink: &recordSink{}, Log: discardLog()}
+	w := &Worker{Name: "x", Source: &RTSPSource{URL: "rtsp://127.0.0.1:1/none"}, Sink: &recordSink{}, Log: discardLog()}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
@@ -121,7 +126,7 @@ func TestDemoTimestampsKeepRunningAcrossLoops(t *testing.T) {
 	}
 	defer demo.Close()
 	sink := &recordSink{}
-	w := &Worker{Name: "d", URL: demo.URL(), Transport: config.TransportTCP, Sink: sink, Log: discardLog()}
+	w := &Worker{Name: "d", Source: &RTSPSource{URL: demo.URL(), Transport: config.TransportTCP}, Sink: sink, Log: discardLog()}
 	runWorker(t, w)
 
 	waitUntil(t, "frames from 5 loops", func() bool {

@@ -6,6 +6,7 @@ package segmenter
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/bluenviron/gohlslib/v2"
 	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 
 	"github.com/rtsp2hls/rtsp2hls/config"
 	"github.com/rtsp2hls/rtsp2hls/ingest"
@@ -40,7 +42,8 @@ type Stream struct {
 
 	mu     sync.Mutex
 	tracks ingest.Tracks
-	sps    []byte // newest SPS seen, in the SDP or in band
+	vps    []byte // newest parameter sets seen, in the SDP or in band
+	sps    []byte
 	pps    []byte
 	info   Info
 	warned map[string]bool
@@ -71,18 +74,21 @@ func (s *Stream) Info() Info {
 	return i
 }
 
-// Start implements ingest.Sink.
-func (s *Stream) Start(t ingest.Tracks) {
+// Start implements ingest.Sink. It refuses video the variant cannot carry.
+func (s *Stream) Start(t ingest.Tracks) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closeMuxer()
-	s.tracks = t
-	s.sps, s.pps = nil, nil
-	if t.Video != nil {
-		s.sps, s.pps = t.Video.SPS, t.Video.PPS
-		s.info.Codec = t.Video.Codec
-		s.parseSPS()
+	if t.Video == nil {
+		return errors.New("no video track")
 	}
+	if t.Video.Codec == ingest.CodecH265 && s.HLS.Variant == config.VariantMPEGTS {
+		return errors.New("H.265 video needs variant fmp4 or lowLatency (mpegts carries only H.264 and AAC)")
+	}
+	s.tracks = t
+	s.vps, s.sps, s.pps = t.Video.VPS, t.Video.SPS, t.Video.PPS
+	s.info.Codec = t.Video.Codec
+	s.parseSPS()
 	s.info.Audio = ""
 	if t.Audio != nil {
 		s.info.Audio = t.Audio.Codec
@@ -92,6 +98,7 @@ func (s *Stream) Start(t ingest.Tracks) {
 			s.info.Audio = ""
 		}
 	}
+	return nil
 }
 
 // Stop implements ingest.Sink: the muxer is closed, which also releases
@@ -109,28 +116,26 @@ func (s *Stream) Close() { s.Stop(nil) }
 func (s *Stream) WriteVideo(pts int64, ntp time.Time, au [][]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.tracks.Video == nil {
+		return
+	}
+	isH265 := s.tracks.Video.Codec == ingest.CodecH265
 
 	s.info.Frames++
 	idr := false
-	hasSPS, hasPPS := false, false
+	var has [numParams]bool
 	for _, n := range au {
 		s.info.BytesIn += uint64(len(n))
-		if len(n) == 0 {
-			continue
-		}
-		switch h264.NALUType(n[0] & 0x1F) {
-		case h264.NALUTypeIDR:
+		switch k := classify(n, isH265); k {
+		case nalIDR:
 			idr = true
-		case h264.NALUTypeSPS:
-			hasSPS = true
-			if !bytes.Equal(n, s.sps) {
-				s.sps = bytes.Clone(n)
-				s.parseSPS()
-			}
-		case h264.NALUTypePPS:
-			hasPPS = true
-			if !bytes.Equal(n, s.pps) {
-				s.pps = bytes.Clone(n)
+		case nalVPS, nalSPS, nalPPS:
+			has[k] = true
+			if p := s.param(k); !bytes.Equal(n, *p) {
+				*p = bytes.Clone(n)
+				if k == nalSPS {
+					s.parseSPS()
+				}
 			}
 		}
 	}
@@ -145,12 +150,12 @@ func (s *Stream) WriteVideo(pts int64, ntp time.Time, au [][]byte) {
 	}
 	s.lastPTS = pts
 
-	if idr && (!hasSPS || !hasPPS) && s.sps != nil && s.pps != nil {
-		au = withParams(au, s.sps, s.pps, hasSPS, hasPPS)
+	if idr {
+		au = s.withParams(au, has, isH265)
 	}
 
 	if s.mux == nil {
-		if !idr || s.sps == nil || s.pps == nil {
+		if !idr || s.sps == nil || s.pps == nil || (isH265 && s.vps == nil) {
 			return // a muxer can only start on an IDR with known parameter sets
 		}
 		if err := s.openMuxer(pts); err != nil {
@@ -159,7 +164,13 @@ func (s *Stream) WriteVideo(pts int64, ntp time.Time, au [][]byte) {
 		}
 	}
 
-	if err := s.mux.WriteH264(s.videoTrack, ntp, pts-s.basePTS, au); err != nil {
+	var err error
+	if isH265 {
+		err = s.mux.WriteH265(s.videoTrack, ntp, pts-s.basePTS, au)
+	} else {
+		err = s.mux.WriteH264(s.videoTrack, ntp, pts-s.basePTS, au)
+	}
+	if err != nil {
 		s.restart("muxer error: " + err.Error())
 	}
 }
@@ -230,9 +241,11 @@ func (s *Stream) openMuxer(pts int64) error {
 			s.Log.Debug("HLS muxer", "camera", s.Name, "err", err)
 		},
 	}
-	video := &gohlslib.Track{
-		Codec:     &codecs.H264{SPS: bytes.Clone(s.sps), PPS: bytes.Clone(s.pps)},
-		ClockRate: 90000,
+	video := &gohlslib.Track{ClockRate: 90000}
+	if s.tracks.Video.Codec == ingest.CodecH265 {
+		video.Codec = &codecs.H265{VPS: bytes.Clone(s.vps), SPS: bytes.Clone(s.sps), PPS: bytes.Clone(s.pps)}
+	} else {
+		video.Codec = &codecs.H264{SPS: bytes.Clone(s.sps), PPS: bytes.Clone(s.pps)}
 	}
 	m.Tracks = []*gohlslib.Track{video}
 	var audio *gohlslib.Track
@@ -258,11 +271,20 @@ func (s *Stream) openMuxer(pts int64) error {
 }
 
 func (s *Stream) parseSPS() {
-	var sps h264.SPS
-	if s.sps == nil || sps.Unmarshal(s.sps) != nil {
+	if s.sps == nil {
 		return
 	}
-	s.info.Width, s.info.Height, s.info.FPS = sps.Width(), sps.Height(), sps.FPS()
+	if s.tracks.Video != nil && s.tracks.Video.Codec == ingest.CodecH265 {
+		var sps h265.SPS
+		if sps.Unmarshal(s.sps) == nil {
+			s.info.Width, s.info.Height, s.info.FPS = sps.Width(), sps.Height(), sps.FPS()
+		}
+		return
+	}
+	var sps h264.SPS
+	if sps.Unmarshal(s.sps) == nil {
+		s.info.Width, s.info.Height, s.info.FPS = sps.Width(), sps.Height(), sps.FPS()
+	}
 }
 
 func (s *Stream) warnOnce(key, msg string, args ...any) {
@@ -273,18 +295,74 @@ func (s *Stream) warnOnce(key, msg string, args ...any) {
 	s.Log.Warn(msg, append([]any{"camera", s.Name}, args...)...)
 }
 
-// withParams returns the access unit with SPS and PPS in front of it, as
-// gohlslib needs them inside IDR access units and many cameras send them
-// only in the SDP.
-func withParams(au [][]byte, sps, pps []byte, hasSPS, hasPPS bool) [][]byte {
-	out := make([][]byte, 0, len(au)+2)
-	if !hasSPS {
-		out = append(out, sps)
+// withParams returns the IDR access unit with the parameter sets it lacks
+// in front, as gohlslib needs them inside IDR access units and many cameras
+// send them only in the SDP.
+func (s *Stream) withParams(au [][]byte, has [numParams]bool, isH265 bool) [][]byte {
+	var missing [][]byte
+	for k := nalVPS; k < numParams; k++ {
+		if k == nalVPS && !isH265 {
+			continue
+		}
+		if p := *s.param(k); !has[k] && p != nil {
+			missing = append(missing, p)
+		}
 	}
-	if !hasPPS {
-		out = append(out, pps)
+	if len(missing) == 0 {
+		return au
 	}
-	return append(out, au...)
+	return append(missing, au...)
+}
+
+// The NAL unit kinds the stream cares about, for H.264 and H.265 alike.
+type nalKind int
+
+const (
+	nalVPS nalKind = iota // H.265 only
+	nalSPS
+	nalPPS
+	numParams
+	nalIDR // a random access picture: H.264 IDR, H.265 IRAP
+	nalOther
+)
+
+func classify(n []byte, isH265 bool) nalKind {
+	if len(n) == 0 {
+		return nalOther
+	}
+	if isH265 {
+		switch t := h265.NALUType((n[0] >> 1) & 0x3f); {
+		case t == h265.NALUType_VPS_NUT:
+			return nalVPS
+		case t == h265.NALUType_SPS_NUT:
+			return nalSPS
+		case t == h265.NALUType_PPS_NUT:
+			return nalPPS
+		case t >= h265.NALUType_BLA_W_LP && t <= h265.NALUType_CRA_NUT:
+			return nalIDR
+		}
+		return nalOther
+	}
+	switch h264.NALUType(n[0] & 0x1f) {
+	case h264.NALUTypeSPS:
+		return nalSPS
+	case h264.NALUTypePPS:
+		return nalPPS
+	case h264.NALUTypeIDR:
+		return nalIDR
+	}
+	return nalOther
+}
+
+func (s *Stream) param(k nalKind) *[]byte {
+	switch k {
+	case nalVPS:
+		return &s.vps
+	case nalSPS:
+		return &s.sps
+	default:
+		return &s.pps
+	}
 }
 
 func muxerVariant(v config.Variant) gohlslib.MuxerVariant {

@@ -83,25 +83,37 @@ func get(t *testing.T, h http.Handler, target string) *httptest.ResponseRecorder
 
 func newTestStream(t *testing.T, c clip, v config.Variant) *Stream {
 	s := NewStream("test", testHLS(v), nil)
-	s.Start(ingest.Tracks{Video: &ingest.VideoTrack{Codec: ingest.CodecH264, SPS: c.sps, PPS: c.pps}})
+	if err := s.Start(ingest.Tracks{Video: &ingest.VideoTrack{Codec: ingest.CodecH264, SPS: c.sps, PPS: c.pps}}); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(s.Close)
 	return s
 }
 
-func TestWithParamsPutsSPSAndPPSInFrontOfIDR(t *testing.T) {
-	sps, pps, idr := []byte{0x67, 1}, []byte{0x68, 2}, []byte{0x65, 3}
-	got := withParams([][]byte{idr}, sps, pps, false, false)
-	want := [][]byte{sps, pps, idr}
-	if len(got) != len(want) {
-		t.Fatalf("got %d NAL units, want 3", len(got))
+func TestWithParamsPutsParameterSetsInFrontOfIDR(t *testing.T) {
+	vps, sps, pps, idr := []byte{0x40, 1}, []byte{0x67, 1}, []byte{0x68, 2}, []byte{0x65, 3}
+	s := &Stream{vps: vps, sps: sps, pps: pps}
+	cases := []struct {
+		name   string
+		has    [numParams]bool
+		isH265 bool
+		want   [][]byte
+	}{
+		{"H.264, none in band", [numParams]bool{}, false, [][]byte{sps, pps, idr}},
+		{"H.264, PPS in band", [numParams]bool{nalPPS: true}, false, [][]byte{sps, idr}},
+		{"H.264, both in band", [numParams]bool{nalSPS: true, nalPPS: true}, false, [][]byte{idr}},
+		{"H.265, none in band", [numParams]bool{}, true, [][]byte{vps, sps, pps, idr}},
 	}
-	for i := range want {
-		if !bytes.Equal(got[i], want[i]) {
-			t.Fatalf("NAL %d = %x, want %x", i, got[i], want[i])
+	for _, c := range cases {
+		got := s.withParams([][]byte{idr}, c.has, c.isH265)
+		if len(got) != len(c.want) {
+			t.Fatalf("%s: got %x, want %x", c.name, got, c.want)
 		}
-	}
-	if got := withParams([][]byte{pps, idr}, sps, pps, false, true); len(got) != 3 || !bytes.Equal(got[0], sps) {
-		t.Fatalf("missing SPS only: got %x", got)
+		for i := range c.want {
+			if !bytes.Equal(got[i], c.want[i]) {
+				t.Fatalf("%s: NAL %d = %x, want %x", c.name, i, got[i], c.want[i])
+			}
+		}
 	}
 }
 
@@ -311,5 +323,62 @@ func TestRestartOnMuxerError(t *testing.T) {
 	feed(s, c, 50, 100, pts+3600)
 	if pl := get(t, s, "/cams/test/video1_stream.m3u8"); pl.Code != 200 || !strings.Contains(pl.Body.String(), "#EXTINF") {
 		t.Fatalf("no playlist after the restart: %d", pl.Code)
+	}
+}
+
+// loadH265 reads testdata/160x90.h265 (x265, AUD per access unit,
+// VPS/SPS/PPS once at the start, an IRAP every 25 frames).
+func loadH265(t testing.TB) (vps, sps, pps []byte, aus [][][]byte) {
+	t.Helper()
+	data, err := os.ReadFile("testdata/160x90.h265")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cur [][]byte
+	for _, n := range ingest.SplitAnnexB(data) {
+		switch (n[0] >> 1) & 0x3f {
+		case 35: // AUD
+			if len(cur) > 0 {
+				aus = append(aus, cur)
+			}
+			cur = nil
+		case 32:
+			vps = n
+		case 33:
+			sps = n
+		case 34:
+			pps = n
+		default:
+			cur = append(cur, n)
+		}
+	}
+	return vps, sps, pps, append(aus, cur)
+}
+
+func TestH265PassesThrough(t *testing.T) {
+	vps, sps, pps, aus := loadH265(t)
+	s := NewStream("test", testHLS(config.VariantLowLatency), nil)
+	defer s.Close()
+	if err := s.Start(ingest.Tracks{Video: &ingest.VideoTrack{Codec: ingest.CodecH265, VPS: vps, SPS: sps, PPS: pps}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, au := range aus {
+		s.WriteVideo(int64(i)*3600, time.Now(), au)
+	}
+	mv := get(t, s, "/cams/test/index.m3u8").Body.String()
+	if !strings.Contains(mv, `CODECS="hvc1.`) || !strings.Contains(mv, "RESOLUTION=160x90") {
+		t.Fatalf("multivariant playlist: %q", mv)
+	}
+	if info := s.Info(); info.Codec != "H265" || info.Width != 160 || !info.Live {
+		t.Fatalf("info = %+v", info)
+	}
+}
+
+func TestH265RefusedByMPEGTS(t *testing.T) {
+	vps, sps, pps, _ := loadH265(t)
+	s := NewStream("test", testHLS(config.VariantMPEGTS), nil)
+	err := s.Start(ingest.Tracks{Video: &ingest.VideoTrack{Codec: ingest.CodecH265, VPS: vps, SPS: sps, PPS: pps}})
+	if err == nil || !strings.Contains(err.Error(), "fmp4 or lowLatency") {
+		t.Fatalf("Start = %v, want an error naming the variants that carry H.265", err)
 	}
 }
