@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"crypto/tls"
 	_ "embed"
 	"fmt"
 	"log/slog"
@@ -47,14 +48,16 @@ func StartDemo(log *slog.Logger) (*DemoServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return startDemo(log, aus, sps, pps)
+	return startDemo(log, aus, sps, pps, nil)
 }
 
-func startDemo(log *slog.Logger, aus [][][]byte, sps, pps []byte) (*DemoServer, error) {
+// startDemo serves aus; with tlsConfig it is an rtsps:// server (tests).
+func startDemo(log *slog.Logger, aus [][][]byte, sps, pps []byte, tlsConfig *tls.Config) (*DemoServer, error) {
 	d := &DemoServer{done: make(chan struct{})}
 	d.server = &gortsplib.Server{
 		Handler:     (*demoHandler)(d),
 		RTSPAddress: "127.0.0.1:0",
+		TLSConfig:   tlsConfig,
 	}
 	if err := d.server.Start(); err != nil {
 		return nil, fmt.Errorf("demo camera: %w", err)
@@ -71,7 +74,11 @@ func startDemo(log *slog.Logger, aus [][][]byte, sps, pps []byte) (*DemoServer, 
 		d.server.Close()
 		return nil, err
 	}
-	d.url = "rtsp://" + d.server.NetListener().Addr().(*net.TCPAddr).String() + "/demo"
+	scheme := "rtsp://"
+	if tlsConfig != nil {
+		scheme = "rtsps://"
+	}
+	d.url = scheme + d.server.NetListener().Addr().(*net.TCPAddr).String() + "/demo"
 	d.wg.Add(1)
 	go d.play(forma, aus)
 	log.Info("demo camera ready", "url", d.url)
