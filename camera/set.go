@@ -17,14 +17,18 @@ type Set struct {
 	cams  map[string]*Camera
 	order []string
 	demo  *ingest.DemoServer // started with the first demo camera
+
+	rtspListen string                // where the publish server listens
+	publish    *ingest.PublishServer // started with the first publish camera
 }
 
-// NewSet returns an empty set.
-func NewSet(log *slog.Logger) *Set {
+// NewSet returns an empty set. rtspListen is the address of the RTSP
+// server that publish cameras are pushed to (config rtsp.listen).
+func NewSet(rtspListen string, log *slog.Logger) *Set {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Set{log: log, cams: map[string]*Camera{}}
+	return &Set{log: log, cams: map[string]*Camera{}, rtspListen: rtspListen}
 }
 
 // Apply makes the running cameras match cfgs: cameras not in cfgs stop,
@@ -60,7 +64,8 @@ func (s *Set) Apply(cfgs []config.Camera) error {
 
 // source makes the ingest source a camera's config asks for.
 func (s *Set) source(c config.Camera) (ingest.Source, error) {
-	if c.Source == config.SourceDemo {
+	switch c.Kind {
+	case config.KindDemo:
 		if s.demo == nil {
 			d, err := ingest.StartDemo(s.log)
 			if err != nil {
@@ -70,8 +75,22 @@ func (s *Set) source(c config.Camera) (ingest.Source, error) {
 		}
 		// The demo server is on loopback and speaks TCP only.
 		return &ingest.RTSPSource{URL: s.demo.URL(), Transport: config.TransportTCP}, nil
+	case config.KindPublish:
+		if s.publish == nil {
+			p, err := ingest.StartPublishServer(s.rtspListen, s.log)
+			if err != nil {
+				return nil, err
+			}
+			s.publish = p
+		}
+		return s.publish.Source(c.Name, c.PublishUser, c.PublishPass), nil
+	case config.KindRTP:
+		return &ingest.RTPSource{Addr: c.RTPAddr(), SDP: c.SDP}, nil
+	case config.KindExec:
+		return &ingest.ExecSource{Command: c.Exec}, nil
+	default:
+		return &ingest.RTSPSource{URL: c.Source, Transport: c.Transport, Fingerprint: c.Fingerprint}, nil
 	}
-	return &ingest.RTSPSource{URL: c.Source, Transport: c.Transport}, nil
 }
 
 // sameCamera reports whether a running camera can be kept for a new config.
@@ -95,6 +114,10 @@ func (s *Set) Close() {
 	if s.demo != nil {
 		s.demo.Close()
 		s.demo = nil
+	}
+	if s.publish != nil {
+		s.publish.Close()
+		s.publish = nil
 	}
 }
 

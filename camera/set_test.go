@@ -11,11 +11,11 @@ import (
 func demoCam(name string, v config.Variant) config.Camera {
 	h := config.DefaultHLS
 	h.Variant = v
-	return config.Camera{Name: name, Source: config.SourceDemo, Transport: config.TransportAuto, HLS: h}
+	return config.Camera{Name: name, Source: config.SourceDemo, Kind: config.KindDemo, Transport: config.TransportAuto, HLS: h}
 }
 
 func TestApplyKeepsUnchangedAndRestartsChanged(t *testing.T) {
-	s := NewSet(nil)
+	s := NewSet("127.0.0.1:0", nil)
 	defer s.Close()
 	if err := s.Apply([]config.Camera{demoCam("a", config.VariantLowLatency), demoCam("b", config.VariantLowLatency)}); err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestApplyKeepsUnchangedAndRestartsChanged(t *testing.T) {
 }
 
 func TestDemoCameraGoesLive(t *testing.T) {
-	s := NewSet(nil)
+	s := NewSet("127.0.0.1:0", nil)
 	defer s.Close()
 	if err := s.Apply([]config.Camera{demoCam("a", config.VariantLowLatency)}); err != nil {
 		t.Fatal(err)

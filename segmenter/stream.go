@@ -82,7 +82,7 @@ func (s *Stream) Start(t ingest.Tracks) error {
 	if t.Video == nil {
 		return errors.New("no video track")
 	}
-	if t.Video.Codec == ingest.CodecH265 && s.HLS.Variant == config.VariantMPEGTS {
+	if t.Video.Codec == ingest.CodecH265 && !s.HLS.Variant.CarriesH265() {
 		return errors.New("H.265 video needs variant fmp4 or lowLatency (mpegts carries only H.264 and AAC)")
 	}
 	s.tracks = t

@@ -58,7 +58,7 @@ func run(configPath string, log *slog.Logger) error {
 		return err
 	}
 
-	cams := camera.NewSet(log)
+	cams := camera.NewSet(cfg.RTSP.Listen, log)
 	defer cams.Close()
 	if err := cams.Apply(cfg.Cameras); err != nil {
 		return err
