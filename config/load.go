@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -40,22 +40,24 @@ var cameraNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // Keys of each mapping, in the order they are listed in errors.
 var (
-	topKeys    = []string{"listen", "hls", "cameras"}
+	topKeys    = []string{"listen", "rtsp", "hls", "cameras"}
+	rtspKeys   = []string{"listen"}
 	hlsKeys    = []string{"variant", "segmentDuration", "partDuration", "segmentCount"}
-	cameraKeys = []string{"source", "transport", "hls"}
+	cameraKeys = []string{"source", "transport", "fingerprint", "publishUser", "publishPass", "sdp", "hls"}
 	variants   = []string{string(VariantLowLatency), string(VariantFMP4), string(VariantMPEGTS)}
-	transports = []string{string(TransportAuto), string(TransportTCP), string(TransportUDP)}
+	transports = []string{string(TransportAuto), string(TransportTCP), string(TransportUDP), string(TransportMulticast)}
 )
 
 // Load reads and validates the config file at path. An unreadable file
 // yields the error from os.ReadFile (errors.Is(err, fs.ErrNotExist) works);
-// a file with mistakes yields an *Error listing all of them.
+// a file with mistakes yields an *Error listing all of them. SDP files
+// named by relative paths are read from the directory of path.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	c, err := parse(path, data)
+	c, err := parse(path, filepath.Dir(path), data)
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +66,9 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse validates a config held in memory; errors name the file "config".
+// SDP files named by relative paths are read from the current directory.
 func Parse(data []byte) (*Config, error) {
-	return parse(parseName, data)
+	return parse(parseName, "", data)
 }
 
 // Camera returns the camera called name.
@@ -78,14 +81,21 @@ func (c *Config) Camera(name string) (Camera, bool) {
 	return Camera{}, false
 }
 
-// Redacted returns the source with its password hidden, for logs and pages.
+// Redacted returns the source with its passwords hidden, for logs and
+// pages: those of every URL in it, including URLs inside an exec command
+// ("exec:ffmpeg -i rtsp://u:xxxxx@cam/x ..."). A secret an exec command
+// passes some other way (an option, an environment variable) cannot be
+// recognised: keep those in a script and exec the script. PublishPass is
+// never part of Source.
 func (c Camera) Redacted() string {
 	return Redact(c.Source)
 }
 
-func parse(file string, data []byte) (*Config, error) {
-	p := &parser{}
-	cfg := &Config{Listen: DefaultListen, HLS: DefaultHLS}
+// parse parses data, read from file; relative SDP paths are relative to
+// dir ("" for the current directory).
+func parse(file, dir string, data []byte) (*Config, error) {
+	p := &parser{dir: dir}
+	cfg := &Config{Listen: DefaultListen, RTSP: RTSP{Listen: DefaultRTSPListen}, HLS: DefaultHLS}
 	if root := p.document(data); root != nil {
 		p.top(root, cfg)
 	}
@@ -99,6 +109,7 @@ func parse(file string, data []byte) (*Config, error) {
 // structs: that is what gives every message a line, lets unknown keys be
 // reported instead of silently ignored, and keeps cameras in file order.
 type parser struct {
+	dir       string // directory of relative SDP paths
 	problems  []Problem
 	expanding map[*yaml.Node]bool // mappings being expanded by pairs
 }
@@ -191,13 +202,20 @@ func (p *parser) top(n *yaml.Node, cfg *Config) {
 		return
 	}
 	var hlsNode, camerasNode *yaml.Node
+	listenLine, rtspListenLine := 0, 0 // 0: default; -1: invalid
 	for _, kv := range p.pairs(n, "key") {
 		switch kv.key {
 		case "listen":
 			if s, ok := p.str(kv.v, "listen"); ok {
 				cfg.Listen = s
-				p.checkListen(s, kv.v.Line)
+				if p.checkListen("listen", s, kv.v.Line) {
+					listenLine = kv.v.Line
+				} else {
+					listenLine = -1
+				}
 			}
+		case "rtsp":
+			rtspListenLine = p.rtsp(kv.v, &cfg.RTSP)
 		case "hls":
 			hlsNode = kv.v
 		case "cameras":
@@ -210,9 +228,76 @@ func (p *parser) top(n *yaml.Node, cfg *Config) {
 	p.checkHLS("hls: ", global)
 	cfg.HLS = global.HLS
 	cfg.Cameras = p.cameras(camerasNode, global)
+	if listenLine >= 0 && rtspListenLine >= 0 && slices.ContainsFunc(cfg.Cameras, func(c Camera) bool { return c.Kind == KindPublish }) {
+		p.checkListenClash(cfg, listenLine, rtspListenLine)
+	}
 }
 
-func (p *parser) checkListen(s string, line int) {
+// rtsp parses the rtsp: block into r. It returns the line rtsp.listen was
+// set on: 0 when it was not, -1 when it was invalid.
+func (p *parser) rtsp(n *yaml.Node, r *RTSP) int {
+	n = resolve(n)
+	if isNull(n) {
+		return 0
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n.Line, "rtsp must be a mapping with the keys %s, not %s", strings.Join(rtspKeys, ", "), kindName(n))
+		return -1
+	}
+	line := 0
+	for _, kv := range p.pairs(n, "key") {
+		switch kv.key {
+		case "listen":
+			if s, ok := p.str(kv.v, "rtsp.listen"); ok {
+				r.Listen = s
+				if line = kv.v.Line; !p.checkListen("rtsp.listen", s, line) {
+					line = -1
+				}
+			}
+		default:
+			p.unknown(kv.k, "in rtsp", rtspKeys)
+		}
+	}
+	return line
+}
+
+// checkListenClash reports the HTTP and RTSP servers listening on the
+// same port, which would fail at startup with "address already in use".
+// The lines are where each address was written (0 for a default).
+func (p *parser) checkListenClash(cfg *Config, listenLine, rtspLine int) {
+	h1, p1, _ := net.SplitHostPort(cfg.Listen)
+	h2, p2, _ := net.SplitHostPort(cfg.RTSP.Listen)
+	n1, err1 := net.LookupPort("tcp", p1)
+	n2, err2 := net.LookupPort("tcp", p2)
+	if err1 != nil || err2 != nil || n1 != n2 || n1 == 0 {
+		return
+	}
+	anyHost := func(h string) bool {
+		a, err := netip.ParseAddr(h)
+		return h == "" || (err == nil && a.IsUnspecified())
+	}
+	if h1 != h2 && !anyHost(h1) && !anyHost(h2) {
+		return
+	}
+	origin := func(line int) string {
+		if line == 0 {
+			return "default"
+		}
+		return fmt.Sprintf("line %d", line)
+	}
+	const need = "publish cameras need the RTSP server on a port of its own"
+	if rtspLine > 0 {
+		p.errorf(rtspLine, "rtsp.listen %s uses the same port as listen %s (%s); %s",
+			quote(cfg.RTSP.Listen), quote(cfg.Listen), origin(listenLine), need)
+	} else {
+		p.errorf(listenLine, "listen %s uses the same port as rtsp.listen %s (%s); %s: set rtsp.listen to another one",
+			quote(cfg.Listen), quote(cfg.RTSP.Listen), origin(rtspLine), need)
+	}
+}
+
+// checkListen reports whether s, the value of the key name, is a usable
+// listen address.
+func (p *parser) checkListen(name, s string, line int) bool {
 	_, port, err := net.SplitHostPort(s)
 	if err != nil {
 		reason := err.Error()
@@ -224,16 +309,18 @@ func (p *parser) checkListen(s string, line int) {
 		if isDigits(s) {
 			hint = fmt.Sprintf(`; write ":%s" to listen on every interface`, s)
 		}
-		p.errorf(line, "listen: %s is not host:port (%s)%s", quote(s), reason, hint)
-		return
+		p.errorf(line, "%s: %s is not host:port (%s)%s", name, quote(s), reason, hint)
+		return false
 	}
 	if port == "" {
-		p.errorf(line, "listen: %s has no port", quote(s))
-		return
+		p.errorf(line, "%s: %s has no port", name, quote(s))
+		return false
 	}
 	if _, err := net.LookupPort("tcp", port); err != nil {
-		p.errorf(line, "listen: %s has an invalid port", quote(s))
+		p.errorf(line, "%s: %s has an invalid port", name, quote(s))
+		return false
 	}
+	return true
 }
 
 // The fields of HLS, to track where each came from.
@@ -413,10 +500,37 @@ func (p *parser) cameras(n *yaml.Node, global hlsBlock) []Camera {
 	var cams []Camera
 	for _, kv := range p.pairs(n, "camera") {
 		if cam, ok := p.camera(kv, global); ok {
+			p.checkRTPClash(cam, cams)
 			cams = append(cams, cam)
 		}
 	}
 	return cams
+}
+
+// checkRTPClash reports an rtp:// camera that would receive on the same
+// address and port as an earlier one: the second could not bind, or the
+// two would get each other's packets.
+func (p *parser) checkRTPClash(cam Camera, earlier []Camera) {
+	a := cam.RTPAddr()
+	if !a.IsValid() {
+		return
+	}
+	for _, e := range earlier {
+		b := e.RTPAddr()
+		if !b.IsValid() || a.Port() != b.Port() {
+			continue
+		}
+		same := a.Addr() == b.Addr()
+		if !a.Addr().IsMulticast() && !b.Addr().IsMulticast() {
+			// A socket on 0.0.0.0 or :: takes the port on every address.
+			same = same || a.Addr().IsUnspecified() || b.Addr().IsUnspecified()
+		}
+		if same {
+			p.errorf(cam.Line, "camera %s: source %s receives on the same port as camera %s (line %d), %s; give each rtp:// camera its own port",
+				quote(cam.Name), quote(cam.Source), quote(e.Name), e.Line, quote(e.Source))
+			return
+		}
+	}
 }
 
 func (p *parser) camera(kv pair, global hlsBlock) (Camera, bool) {
@@ -435,28 +549,42 @@ func (p *parser) camera(kv pair, global hlsBlock) (Camera, bool) {
 	prefix := fmt.Sprintf("camera %s: ", quote(name))
 	v := resolve(kv.v)
 	if isNull(v) {
-		p.errorf(line, "%ssource is required (an rtsp:// or rtsps:// URL, or %s)", prefix, SourceDemo)
+		p.errorf(line, "%ssource is required (%s)", prefix, sourceForms)
 		return cam, false
 	}
 	if v.Kind != yaml.MappingNode {
 		p.errorf(v.Line, "camera %s must be a mapping with the keys %s, not %s", quote(name), strings.Join(cameraKeys, ", "), kindName(v))
 		return cam, false
 	}
-	var hlsNode *yaml.Node
-	hasSource := false
+	// The source decides which other keys apply, and may come after them.
+	keys := make(map[string]*pair)
+	var order []*pair
 	for _, f := range p.pairs(v, "key") {
+		if !slices.Contains(cameraKeys, f.key) {
+			p.unknown(f.k, "in camera "+quote(name), cameraKeys)
+			continue
+		}
+		keys[f.key] = &f
+		order = append(order, &f)
+	}
+	if f := keys["source"]; f == nil {
+		p.errorf(line, "%ssource is required (%s)", prefix, sourceForms)
+		ok = false
+	} else if fv := resolve(f.v); isNull(fv) {
+		p.errorf(f.k.Line, "%ssource is empty (want %s)", prefix, sourceForms)
+		ok = false
+	} else if s, set := p.str(fv, prefix+"source"); !set || !p.source(&cam, s, fv.Line, prefix) {
+		ok = false
+	}
+
+	var hlsNode *yaml.Node
+	sdpLine := 0
+	for _, f := range order {
+		if !p.applies(cam, *f, prefix) {
+			ok = false
+			continue
+		}
 		switch f.key {
-		case "source":
-			hasSource = true
-			fv := resolve(f.v)
-			if isNull(fv) {
-				p.errorf(f.k.Line, "%ssource is empty (want an rtsp:// or rtsps:// URL, or %s)", prefix, SourceDemo)
-				ok = false
-			} else if s, set := p.str(fv, prefix+"source"); !set || !p.checkSource(s, fv.Line, prefix) {
-				ok = false
-			} else {
-				cam.Source = s
-			}
 		case "transport":
 			s, set := p.str(f.v, prefix+"transport")
 			switch {
@@ -467,60 +595,61 @@ func (p *parser) camera(kv pair, global hlsBlock) (Camera, bool) {
 				p.errorf(f.v.Line, "%stransport: %s is not one of %s%s", prefix, quote(s), strings.Join(transports, ", "), didYouMean(s, transports))
 				ok = false
 			}
+		case "fingerprint":
+			if fp, good := p.fingerprint(f.v, prefix); good {
+				cam.Fingerprint = fp
+			} else if !isNull(resolve(f.v)) {
+				ok = false
+			}
+		case "sdp":
+			sdpLine = resolve(f.v).Line
+			if text, codec, good := p.sdp(resolve(f.v), prefix); good {
+				cam.SDP, cam.SDPVideoCodec = text, codec
+			} else {
+				ok = false
+			}
 		case "hls":
 			hlsNode = f.v
-		default:
-			p.unknown(f.k, "in camera "+quote(name), cameraKeys)
 		}
 	}
-	if !hasSource {
-		p.errorf(line, "%ssource is required (an rtsp:// or rtsps:// URL, or %s)", prefix, SourceDemo)
+	if (keys["publishUser"] != nil || keys["publishPass"] != nil) && (cam.Kind == KindPublish || cam.Kind == "") {
+		if !p.publishAuth(&cam, keys["publishUser"], keys["publishPass"], prefix) {
+			ok = false
+		}
+	}
+	if cam.Kind == KindRTP && keys["sdp"] == nil {
+		p.errorf(line, "%ssdp is required for rtp:// sources: the SDP text, or the path of an SDP file, naming the stream's codec (such as %s)", prefix, sdpExample)
 		ok = false
 	}
+
 	b := p.hls(hlsNode, global.inherited(), prefix+"hls.", "in hls of camera "+quote(name))
 	p.checkHLS(prefix, b)
 	cam.HLS = b.HLS
+	if cam.SDPVideoCodec == CodecH265 {
+		p.checkH265(b, sdpLine, prefix)
+	}
 	return cam, ok
 }
 
-// checkSource reports whether s is a usable source. Messages quote it only
-// through redactURL, never with the reason url.Parse gives: that reason can
-// quote a piece of the password ("invalid port \":pa\" after host").
-func (p *parser) checkSource(s string, line int, prefix string) bool {
-	if s == SourceDemo {
-		return true
+// checkH265 reports a camera known to send H.265 whose variant cannot
+// carry it. The line is that of the camera's own variant, or else of its
+// sdp, which is what says H.265.
+func (p *parser) checkH265(b hlsBlock, sdpLine int, prefix string) {
+	st := b.at[fVariant]
+	if b.Variant.CarriesH265() || st.bad {
+		return
 	}
-	shown := quote(s)
-	if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
-		p.errorf(line, "%ssource %s contains white space (percent-encode it as %%20)", prefix, shown)
-		return false
-	}
-	if !strings.Contains(s, "://") {
-		p.errorf(line, "%ssource %s must be %s or an rtsp:// or rtsps:// URL (missing rtsp://?)", prefix, shown, SourceDemo)
-		return false
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		p.errorf(line, "%ssource %s is not a valid URL (in the user name and password, write @ as %%40, / as %%2F, # as %%23, ? as %%3F)", prefix, shown)
-		return false
-	}
-	switch u.Scheme {
-	case "rtsp", "rtsps":
+	line, from := sdpLine, ""
+	switch {
+	case st.local:
+		line = st.line
+	case st.line == 0:
+		from = fmt.Sprintf("; variant %s is the default", b.Variant)
 	default:
-		p.errorf(line, "%ssource %s must be %s or an rtsp:// or rtsps:// URL, not %s://", prefix, shown, SourceDemo, u.Scheme)
-		return false
+		from = fmt.Sprintf("; variant %s is from hls at line %d", b.Variant, st.line)
 	}
-	if u.Opaque != "" || u.Hostname() == "" {
-		p.errorf(line, "%ssource %s has no host", prefix, shown)
-		return false
-	}
-	if port := u.Port(); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			p.errorf(line, "%ssource %s has an invalid port (1 to 65535)", prefix, shown)
-			return false
-		}
-	}
-	return true
+	p.errorf(line, "%sH.265 video needs variant %s or %s (%s carries only H.264 and AAC)%s",
+		prefix, VariantFMP4, VariantLowLatency, VariantMPEGTS, from)
 }
 
 // pair is one key: value of a mapping.

@@ -89,6 +89,42 @@ func TestCameraRedacted(t *testing.T) {
 	if c.Source != "rtsp://admin:secret@10.0.0.1/x" {
 		t.Errorf("Redacted changed Source to %q", c.Source)
 	}
+
+	// Every kind of source, as Load makes them.
+	cfg, err := Parse([]byte(`cameras:
+  ff:
+    source: exec:ffmpeg -i rtsp://u:secret@h/x -c copy -f h264 -
+  two:
+    source: "exec:ffmpeg -i rtsp://a:pw1@h1/x -i 'rtsps://b:pw2@h2/y' -map 0 -f h264 -"
+  door:
+    source: publish
+    publishUser: phone
+    publishPass: secret
+  mcast:
+    source: rtp://239.0.0.1:5004
+    sdp: testdata/h264.sdp
+  tls:
+    source: rtsps://admin:secret@cam/live
+    fingerprint: ` + strings.Repeat("ab", 32) + `
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"ff":    "exec:ffmpeg -i rtsp://u:xxxxx@h/x -c copy -f h264 -",
+		"two":   "exec:ffmpeg -i rtsp://a:xxxxx@h1/x -i 'rtsps://b:xxxxx@h2/y' -map 0 -f h264 -",
+		"door":  "publish",
+		"mcast": "rtp://239.0.0.1:5004",
+		"tls":   "rtsps://admin:xxxxx@cam/live",
+	}
+	for _, c := range cfg.Cameras {
+		if got := c.Redacted(); got != want[c.Name] {
+			t.Errorf("%s: Redacted() = %q, want %q", c.Name, got, want[c.Name])
+		}
+	}
+	if ff, _ := cfg.Camera("ff"); ff.Exec != "ffmpeg -i rtsp://u:secret@h/x -c copy -f h264 -" {
+		t.Errorf("Exec = %q", ff.Exec)
+	}
 }
 
 // FuzzRedact checks that a password without white space never survives

@@ -87,7 +87,7 @@ func protocolOf(t config.Transport) *gortsplib.Protocol {
 		p = gortsplib.ProtocolTCP
 	case config.TransportUDP:
 		p = gortsplib.ProtocolUDP
-	case "multicast":
+	case config.TransportMulticast:
 		p = gortsplib.ProtocolUDPMulticast
 	default:
 		return nil // gortsplib tries UDP and falls back to TCP

@@ -31,7 +31,7 @@ func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.MaxWait())
 	defer cancel()
 
-	mux := s.waitMuxer(ctx)
+	mux, lost := s.waitMuxer(ctx)
 	if mux == nil {
 		if r.Context().Err() == nil {
 			w.Header().Set("Retry-After", "1")
@@ -53,6 +53,10 @@ func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	select {
 	case <-done:
+	case <-lost:
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, "camera is offline")
+		return
 	case <-ctx.Done():
 		if r.Context().Err() == nil {
 			w.Header().Set("Retry-After", "1")
@@ -106,18 +110,24 @@ func (s *Stream) MaxWait() time.Duration {
 	return 3 * s.HLS.SegmentDuration
 }
 
-func (s *Stream) waitMuxer(ctx context.Context) muxHandler {
+// waitMuxer returns the running muxer, waiting for one if needed, and a
+// channel that is closed if the source is lost while the request waits
+// (nil if it is already lost: then the request may wait for its return).
+func (s *Stream) waitMuxer(ctx context.Context) (muxHandler, <-chan struct{}) {
 	for {
 		s.mu.Lock()
-		mux, ready := s.mux, s.muxReady
+		mux, ready, lost := s.mux, s.muxReady, s.lostCh
+		if s.lost {
+			lost = nil
+		}
 		s.mu.Unlock()
 		if mux != nil {
-			return mux
+			return mux, lost
 		}
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return nil
+			return nil, nil
 		}
 	}
 }

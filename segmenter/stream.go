@@ -53,8 +53,17 @@ type Stream struct {
 	videoTrack *gohlslib.Track
 	audioTrack *gohlslib.Track
 	muxSPS     []byte // the SPS the muxer was made with
-	basePTS    int64  // video pts that the muxer sees as 0
-	lastPTS    int64
+
+	// The muxer outlives a lost connection: when the camera comes back
+	// with the same media, its frames continue the same playlist, so a
+	// player that is waiting for the next part just gets it. Timestamps of
+	// the new connection are shifted to follow on from the old ones.
+	offset     int64         // muxer pts = connection pts + offset (90 kHz)
+	lastMuxPTS int64         // muxer pts of the last video frame
+	frameDur   int64         // last frame interval, to place the first frame after a gap
+	resync     bool          // a new connection: wait for an IDR, then set offset
+	lost       bool          // the source is gone; the muxer is kept for its return
+	lostCh     chan struct{} // closed when the source is lost, releasing waiting requests
 }
 
 // NewStream returns a stream with no media yet.
@@ -62,7 +71,8 @@ func NewStream(name string, hls config.HLS, log *slog.Logger) *Stream {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Stream{Name: name, HLS: hls, Log: log, muxReady: make(chan struct{}), warned: map[string]bool{}}
+	return &Stream{Name: name, HLS: hls, Log: log, muxReady: make(chan struct{}), lostCh: make(chan struct{}),
+		warned: map[string]bool{}}
 }
 
 // Info returns a snapshot of what the stream knows.
@@ -70,20 +80,31 @@ func (s *Stream) Info() Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.info
-	i.Live = s.mux != nil
+	i.Live = s.mux != nil && !s.lost
 	return i
 }
 
 // Start implements ingest.Sink. It refuses video the variant cannot carry.
+// A connection with the same codecs as the last one continues its muxer.
 func (s *Stream) Start(t ingest.Tracks) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closeMuxer()
 	if t.Video == nil {
+		s.closeMuxer()
 		return errors.New("no video track")
 	}
 	if t.Video.Codec == ingest.CodecH265 && !s.HLS.Variant.CarriesH265() {
+		s.closeMuxer()
 		return errors.New("H.265 video needs variant fmp4 or lowLatency (mpegts carries only H.264 and AAC)")
+	}
+	if s.mux != nil && sameMedia(s.tracks, t) {
+		s.resync = true
+	} else {
+		s.closeMuxer()
+	}
+	if s.lost {
+		s.lost = false
+		s.lostCh = make(chan struct{})
 	}
 	s.tracks = t
 	s.vps, s.sps, s.pps = t.Video.VPS, t.Video.SPS, t.Video.PPS
@@ -101,16 +122,48 @@ func (s *Stream) Start(t ingest.Tracks) error {
 	return nil
 }
 
-// Stop implements ingest.Sink: the muxer is closed, which also releases
-// every request blocked in it.
+// sameMedia reports whether a new connection can continue the old one's
+// muxer: same video codec, same audio. (A new SPS is caught at the first
+// IDR and restarts the muxer there.)
+func sameMedia(a, b ingest.Tracks) bool {
+	if a.Video == nil || b.Video == nil || a.Video.Codec != b.Video.Codec {
+		return false
+	}
+	if (a.Audio == nil) != (b.Audio == nil) {
+		return false
+	}
+	if a.Audio == nil {
+		return true
+	}
+	if a.Audio.Codec != b.Audio.Codec || a.Audio.ClockRate != b.Audio.ClockRate || a.Audio.ChannelCount != b.Audio.ChannelCount {
+		return false
+	}
+	return (a.Audio.AAC == nil) == (b.Audio.AAC == nil) && (a.Audio.AAC == nil || *a.Audio.AAC == *b.Audio.AAC)
+}
+
+// Stop implements ingest.Sink. The muxer stays, so that players keep their
+// place until the camera is back; requests waiting for new media are
+// released at once.
 func (s *Stream) Stop(error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closeMuxer()
+	if !s.lost {
+		s.lost = true
+		close(s.lostCh)
+	}
 }
 
-// Close releases everything; the stream can still be restarted by Start.
-func (s *Stream) Close() { s.Stop(nil) }
+// Close ends the stream for good (the camera is removed or the server
+// stops): the muxer is closed, which releases every request blocked in it.
+func (s *Stream) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeMuxer()
+	if !s.lost {
+		s.lost = true
+		close(s.lostCh)
+	}
+}
 
 // WriteVideo implements ingest.Sink.
 func (s *Stream) WriteVideo(pts int64, ntp time.Time, au [][]byte) {
@@ -140,15 +193,21 @@ func (s *Stream) WriteVideo(pts int64, ntp time.Time, au [][]byte) {
 		}
 	}
 
+	if s.mux != nil && !bytes.Equal(s.sps, s.muxSPS) {
+		s.restart("new SPS (resolution or encoder change)")
+	}
+	if s.mux != nil && s.resync {
+		if !idr {
+			return // a new connection joins the muxer at its first IDR
+		}
+		s.offset = s.lastMuxPTS + s.frameDur - pts
+		s.resync = false
+	}
 	if s.mux != nil {
-		switch {
-		case !bytes.Equal(s.sps, s.muxSPS):
-			s.restart("new SPS (resolution or encoder change)")
-		case s.jumped(pts):
-			s.restart(fmt.Sprintf("timestamp jump of %v", time.Duration(pts-s.lastPTS)*time.Second/90000))
+		if d := pts + s.offset - s.lastMuxPTS; s.jumped(d) {
+			s.restart(fmt.Sprintf("timestamp jump of %v", time.Duration(d)*time.Second/90000))
 		}
 	}
-	s.lastPTS = pts
 
 	if idr {
 		au = s.withParams(au, has, isH265)
@@ -164,11 +223,16 @@ func (s *Stream) WriteVideo(pts int64, ntp time.Time, au [][]byte) {
 		}
 	}
 
+	muxPTS := pts + s.offset
+	if d := muxPTS - s.lastMuxPTS; d > 0 && d < 90000 {
+		s.frameDur = d
+	}
+	s.lastMuxPTS = muxPTS
 	var err error
 	if isH265 {
-		err = s.mux.WriteH265(s.videoTrack, ntp, pts-s.basePTS, au)
+		err = s.mux.WriteH265(s.videoTrack, ntp, muxPTS, au)
 	} else {
-		err = s.mux.WriteH264(s.videoTrack, ntp, pts-s.basePTS, au)
+		err = s.mux.WriteH264(s.videoTrack, ntp, muxPTS, au)
 	}
 	if err != nil {
 		s.restart("muxer error: " + err.Error())
@@ -182,11 +246,11 @@ func (s *Stream) WriteAudio(pts int64, ntp time.Time, frames [][]byte) {
 	for _, f := range frames {
 		s.info.BytesIn += uint64(len(f))
 	}
-	if s.mux == nil || s.audioTrack == nil {
+	if s.mux == nil || s.audioTrack == nil || s.resync {
 		return
 	}
 	rate := int64(s.audioTrack.ClockRate)
-	apts := pts - s.basePTS*rate/90000
+	apts := pts + s.offset*rate/90000
 	if apts < 0 {
 		return // audio from before the muxer's first video frame
 	}
@@ -202,11 +266,11 @@ func (s *Stream) WriteAudio(pts int64, ntp time.Time, frames [][]byte) {
 	}
 }
 
-// jumped reports a discontinuity that gohlslib cannot ride over: time going
-// back by more than B-frame reordering explains, or forward by more than a
-// couple of segments.
-func (s *Stream) jumped(pts int64) bool {
-	d := time.Duration(pts-s.lastPTS) * time.Second / 90000
+// jumped reports whether a step of delta (90 kHz) from the last frame is a
+// discontinuity gohlslib cannot ride over: back by more than B-frame
+// reordering explains, or forward by more than a couple of segments.
+func (s *Stream) jumped(delta int64) bool {
+	d := time.Duration(delta) * time.Second / 90000
 	fwd := max(2*s.HLS.SegmentDuration, 2*time.Second)
 	return d < -500*time.Millisecond || d > fwd
 }
@@ -229,6 +293,7 @@ func (s *Stream) closeMuxer() {
 	s.mux.Close()
 	s.mux = nil
 	s.muxReady = make(chan struct{})
+	s.resync = false
 }
 
 func (s *Stream) openMuxer(pts int64) error {
@@ -265,7 +330,9 @@ func (s *Stream) openMuxer(pts int64) error {
 	}
 	s.mux, s.videoTrack, s.audioTrack = m, video, audio
 	s.muxSPS = s.sps
-	s.basePTS = pts
+	s.offset = -pts
+	s.lastMuxPTS = 0
+	s.frameDur = 90000 / 25
 	close(s.muxReady)
 	return nil
 }

@@ -382,3 +382,63 @@ func TestH265RefusedByMPEGTS(t *testing.T) {
 		t.Fatalf("Start = %v, want an error naming the variants that carry H.265", err)
 	}
 }
+
+// A camera that reconnects with the same media continues the same muxer:
+// same file names, media sequence going on, so a waiting player simply
+// gets the next part. Its new connection's timestamps start from zero and
+// are shifted to follow on; frames before its first IDR are dropped.
+func TestReconnectContinuesMuxer(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	feed(s, c, 0, 60, 0)
+	before := get(t, s, "/cams/test/video1_stream.m3u8").Body.String()
+
+	s.Stop(io.EOF)
+	if s.Info().Live {
+		t.Fatal("stream still live after the source was lost")
+	}
+	// While the camera is away, the playlist is still served.
+	if w := get(t, s, "/cams/test/video1_stream.m3u8"); w.Code != 200 {
+		t.Fatalf("playlist during the outage: %d", w.Code)
+	}
+	if err := s.Start(ingest.Tracks{Video: &ingest.VideoTrack{Codec: ingest.CodecH264, SPS: c.sps, PPS: c.pps}}); err != nil {
+		t.Fatal(err)
+	}
+	// The new connection starts mid-GOP at pts 0: frames 10..24 are not
+	// decodable without their IDR and must not reach the muxer.
+	feed(s, c, 10, 25, 0)
+	feed(s, c, 25, 100, 15*3600)
+	after := get(t, s, "/cams/test/video1_stream.m3u8").Body.String()
+
+	if got := s.Info().Restarts; got != 0 {
+		t.Fatalf("%d muxer restarts, want 0", got)
+	}
+	if prefix(before) != prefix(after) {
+		t.Fatalf("file prefix changed from %q to %q: the muxer was replaced", prefix(before), prefix(after))
+	}
+	if nextMSN(after) <= nextMSN(before) {
+		t.Fatalf("media sequence did not go on: %s then %s", nextMSN(before), nextMSN(after))
+	}
+	if !s.Info().Live {
+		t.Fatal("not live after the camera came back")
+	}
+}
+
+// A camera that comes back with other media (here: other resolution)
+// gets a new muxer.
+func TestReconnectWithNewResolutionRestartsMuxer(t *testing.T) {
+	small, big := loadClip(t, "160x90"), loadClip(t, "320x180")
+	s := newTestStream(t, small, config.VariantLowLatency)
+	feed(s, small, 0, 60, 0)
+	s.Stop(io.EOF)
+	if err := s.Start(ingest.Tracks{Video: &ingest.VideoTrack{Codec: ingest.CodecH264, SPS: big.sps, PPS: big.pps}}); err != nil {
+		t.Fatal(err)
+	}
+	feed(s, big, 0, 75, 0)
+	if got := s.Info().Restarts; got != 1 {
+		t.Fatalf("%d restarts, want 1", got)
+	}
+	if mv := get(t, s, "/cams/test/index.m3u8").Body.String(); !strings.Contains(mv, "RESOLUTION=320x180") {
+		t.Fatalf("playlist after the new resolution: %q", mv)
+	}
+}
