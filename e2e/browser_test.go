@@ -128,6 +128,8 @@ func TestBrowserRecoversWhenCameraReturns(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	cam.start(t)
 	back := time.Now()
+	s.waitState(t, "cam", "live", 10*time.Second)
+	serverLive := time.Since(back)
 
 	rep := <-report
 	if len(rep.Videos) != 1 {
@@ -138,8 +140,8 @@ func TestBrowserRecoversWhenCameraReturns(t *testing.T) {
 		t.Fatalf("no gap in the picture while the camera was gone: %+v", v)
 	}
 	gapEnd := time.UnixMilli(int64(v.TimeOriginMs + *v.MaxGapEndMs))
-	t.Logf("picture frozen for %.1f s; new frames %.2f s after the camera was back; %d frames in all",
-		v.MaxGapMs/1000, gapEnd.Sub(back).Seconds(), v.Frames)
+	t.Logf("picture frozen for %.1f s; camera live in the API %.2f s and new frames in the page %.2f s after the camera was back; %d frames in all",
+		v.MaxGapMs/1000, serverLive.Seconds(), gapEnd.Sub(back).Seconds(), v.Frames)
 	if stale := v.NowMs - v.LastFrameMs; stale > 1000 {
 		t.Fatalf("the video stopped advancing: last frame %.0f ms before the end", stale)
 	}

@@ -17,9 +17,12 @@ type Backoff struct {
 	n int
 }
 
-// DefaultBackoff is what workers use: 250 ms doubling to a 2 s cap, ±20 %.
+// DefaultBackoff is what workers use: 250 ms doubling to a 1 s cap, ±20 %.
+// The cap bounds how long a returning camera waits for its next attempt
+// (the picture must be back within 3 s of the camera); one failed TCP
+// connect a second costs nothing noticeable, however long a camera is gone.
 func DefaultBackoff() Backoff {
-	return Backoff{Min: 250 * time.Millisecond, Max: 2 * time.Second, Jitter: 0.2}
+	return Backoff{Min: 250 * time.Millisecond, Max: time.Second, Jitter: 0.2}
 }
 
 // Next returns the next delay and advances.

@@ -40,7 +40,7 @@ func TestDefaultBackoffCapKeepsRecoveryFast(t *testing.T) {
 	for range 1000 { // hours of failures
 		d = b.Next()
 	}
-	if d > 2400*time.Millisecond {
+	if d > 1200*time.Millisecond {
 		t.Fatalf("after many failures delay is %v; a returning camera would wait too long", d)
 	}
 }

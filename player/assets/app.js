@@ -98,6 +98,19 @@
     this.start();
   }
 
+  // An hls.js load policy that retries server errors (5xx) without end,
+  // quickly at first and then once a second; 4xx still fail (see onHlsError).
+  function retryForever(firstByteMs, loadMs) {
+    return {
+      default: {
+        maxTimeToFirstByteMs: firstByteMs,
+        maxLoadTimeMs: loadMs,
+        timeoutRetry: { maxNumRetry: 2, retryDelayMs: 0, maxRetryDelayMs: 0 },
+        errorRetry: { maxNumRetry: Number.MAX_SAFE_INTEGER, retryDelayMs: 250, maxRetryDelayMs: 1000 }
+      }
+    };
+  }
+
   CameraPlayer.prototype.start = function () {
     if (this.destroyed) return;
     clearTimeout(this.retryTimer);
@@ -142,7 +155,14 @@
       maxLiveSyncPlaybackRate: 1.2,
       // Duration Infinity makes native controls look like live ones (no
       // scrubber that grows and invites seeking).
-      liveDurationInfinity: true
+      liveDurationInfinity: true,
+      // While a camera is away the server keeps its stream and answers
+      // requests for new media with 503 after holding them a few seconds.
+      // Keep asking (hls.js would give up after 2 retries): the request
+      // pending when the camera returns gets the first new part, which is
+      // the quickest way back to a moving picture.
+      playlistLoadPolicy: retryForever(10000, 20000),
+      fragLoadPolicy: retryForever(10000, 20000)
     });
     this.hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, function () {
@@ -263,6 +283,12 @@
       // The wall has no pause button: whatever paused it, resume.
       this.play();
     }
+    if (this.hasFrame && this.cameraDown) {
+      // The server says the camera is away: hls.js is waiting for its
+      // return with a request pending, which beats starting over.
+      this.lastProgress = t;
+      return;
+    }
     var limit = this.hasFrame ? STALL_MS : FIRST_FRAME_MS;
     if (t - this.lastProgress > limit) {
       this.retry(this.hasFrame ? 'playback stalled' : 'no picture after ' + (limit / 1000) + ' s');
@@ -366,6 +392,7 @@
     this.cam = cam;
     this.unknown = false;
     this.stale = false;
+    this.player.cameraDown = cam.state !== 'live';
     if (cam.state === 'live' && !wasUp) this.player.kick();
     this.render();
   };
