@@ -23,6 +23,10 @@ type browserReport struct {
 		LastFrameMs  float64  `json:"lastFrameMs"`
 		NowMs        float64  `json:"nowMs"`
 		TimeOriginMs float64  `json:"timeOriginMs"`
+		Gaps         []struct {
+			StartMs float64 `json:"startMs"`
+			EndMs   float64 `json:"endMs"`
+		} `json:"gaps"`
 		LatencyS     *float64 `json:"latencyS"`
 	} `json:"videos"`
 	ConsoleErrors []any  `json:"consoleErrors"`

@@ -29,6 +29,8 @@
 // Frames are counted with requestVideoFrameCallback, i.e. frames actually
 // presented, not bytes downloaded. Videos added to the page later (the wall
 // adds tiles after its first API poll) are picked up as they appear.
+// gaps lists every freeze longer than 500 ms as {startMs, endMs} (last
+// frame before, first frame after).
 // firstFrameMs, maxGapEndMs, lastFrameMs and nowMs (when the report was
 // taken) are from navigation start; timeOriginMs is that start in Unix
 // milliseconds, so a test can line page events up with its own clock.
@@ -63,20 +65,26 @@ function parseArgs(argv) {
 // Runs in the page before any of its scripts. Keeps per-video stats in
 // window.__rtsp2hlsCheck, keyed by element.
 function pageProbe() {
+  const GAP_MS = 500; // freezes longer than this are listed in "gaps"
   const stats = [];
   window.__rtsp2hlsCheck = stats;
   const seen = new WeakSet();
   function watch(video) {
     seen.add(video);
-    const s = { video, firstFrameMs: null, frames: 0, width: 0, height: 0, lastFrameAt: 0, maxGapMs: 0, maxGapEndMs: null };
+    const s = { video, firstFrameMs: null, frames: 0, width: 0, height: 0, lastFrameAt: 0, maxGapMs: 0, maxGapEndMs: null, gaps: [] };
     stats.push(s);
     if (typeof video.requestVideoFrameCallback !== 'function') return;
     const onFrame = (nowTs, meta) => {
       const t = performance.now();
       if (s.firstFrameMs === null) s.firstFrameMs = Math.round(t);
-      else if (t - s.lastFrameAt > s.maxGapMs) {
-        s.maxGapMs = Math.round(t - s.lastFrameAt);
-        s.maxGapEndMs = Math.round(t);
+      else {
+        if (t - s.lastFrameAt > s.maxGapMs) {
+          s.maxGapMs = Math.round(t - s.lastFrameAt);
+          s.maxGapEndMs = Math.round(t);
+        }
+        if (t - s.lastFrameAt > GAP_MS && s.gaps.length < 200) {
+          s.gaps.push({ startMs: Math.round(s.lastFrameAt), endMs: Math.round(t) });
+        }
       }
       s.lastFrameAt = t;
       s.frames++;
@@ -116,6 +124,7 @@ function collect() {
       maxGapMs: s.maxGapMs,
       maxGapEndMs: s.maxGapEndMs,
       lastFrameMs: Math.round(s.lastFrameAt),
+      gaps: s.gaps,
       nowMs: Math.round(performance.now()),
       timeOriginMs: Math.round(performance.timeOrigin),
       currentTime: Math.round(v.currentTime * 1000) / 1000,
