@@ -27,7 +27,7 @@ type browserReport struct {
 			StartMs float64 `json:"startMs"`
 			EndMs   float64 `json:"endMs"`
 		} `json:"gaps"`
-		LatencyS     *float64 `json:"latencyS"`
+		LatencyS *float64 `json:"latencyS"`
 	} `json:"videos"`
 	ConsoleErrors []any  `json:"consoleErrors"`
 	PageErrors    []any  `json:"pageErrors"`
