@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5"
@@ -38,6 +39,7 @@ type DemoServer struct {
 	server *gortsplib.Server
 	stream *gortsplib.ServerStream
 	url    string
+	paused atomic.Bool // tests: a camera that stalls with its connection open
 	done   chan struct{}
 	wg     sync.WaitGroup
 }
@@ -58,6 +60,8 @@ func startDemo(log *slog.Logger, aus [][][]byte, sps, pps []byte, tlsConfig *tls
 		Handler:     (*demoHandler)(d),
 		RTSPAddress: "127.0.0.1:0",
 		TLSConfig:   tlsConfig,
+		// Room for one big frame's packets (a 4 MB IDR is ~3000 packets).
+		WriteQueueSize: 4096,
 	}
 	if err := d.server.Start(); err != nil {
 		return nil, fmt.Errorf("demo camera: %w", err)
@@ -115,6 +119,9 @@ func (d *DemoServer) play(forma *format.H264, aus [][][]byte) {
 		case <-d.done:
 			return
 		case <-timer.C:
+		}
+		if d.paused.Load() {
+			continue
 		}
 		pkts, err := enc.Encode(aus[n%int64(len(aus))])
 		if err != nil {

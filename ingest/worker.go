@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/rtsp2hls/rtsp2hls/config"
@@ -123,7 +124,7 @@ func (f *Feed) isStarted() bool {
 func (w *Worker) setState(st State, err error) {
 	msg := ""
 	if err != nil {
-		msg = config.Redact(err.Error())
+		msg = printable(config.Redact(err.Error()))
 	}
 	if w.status.set(st, msg) {
 		if err != nil {
@@ -150,4 +151,22 @@ func (w *Worker) skip(codec string) {
 	w.Log.Warn("skipping track: only H264/H265 video and AAC/Opus audio pass through; "+
 		"to keep the audio, have the camera send AAC or convert it (see README: audio)",
 		"camera", w.Name, "codec", codec)
+}
+
+// printable makes an error fit for logs and the API: a hostile camera's
+// bytes can end up in error text, so control characters and invalid UTF-8
+// are replaced and the length is bounded.
+func printable(s string) string {
+	const maxLen = 300
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+	if len(s) > maxLen {
+		s = strings.ToValidUTF8(s[:maxLen], "") + "…"
+	}
+	return s
 }

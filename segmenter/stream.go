@@ -62,8 +62,11 @@ type Stream struct {
 	lastMuxPTS int64         // muxer pts of the last video frame
 	frameDur   int64         // last frame interval, to place the first frame after a gap
 	resync     bool          // a new connection: wait for an IDR, then set offset
+	lastIDR    int64         // muxer pts of the last IDR, to notice a camera that stops sending them
 	lost       bool          // the source is gone; the muxer is kept for its return
 	lostCh     chan struct{} // closed when the source is lost, releasing waiting requests
+
+	onMux func(au [][]byte) // tests: sees each video access unit given to the muxer
 }
 
 // NewStream returns a stream with no media yet.
@@ -183,7 +186,7 @@ func (s *Stream) WriteVideo(pts int64, ntp time.Time, au [][]byte) {
 		case nalIDR:
 			idr = true
 		case nalVPS, nalSPS, nalPPS:
-			has[k] = true
+			has[k] = has[k] || !idr // after the IDR is too late for it
 			if p := s.param(k); !bytes.Equal(n, *p) {
 				*p = bytes.Clone(n)
 				if k == nalSPS {
@@ -224,10 +227,21 @@ func (s *Stream) WriteVideo(pts int64, ntp time.Time, au [][]byte) {
 	}
 
 	muxPTS := pts + s.offset
+	if idr {
+		s.lastIDR = muxPTS
+	} else if time.Duration(muxPTS-s.lastIDR)*time.Second/90000 > s.maxGOP() {
+		// Without IDRs gohlslib grows one segment without end, and no new
+		// viewer can start: drop the muxer and wait for the next IDR.
+		s.restart(fmt.Sprintf("no IDR for %v", s.maxGOP()))
+		return
+	}
 	if d := muxPTS - s.lastMuxPTS; d > 0 && d < 90000 {
 		s.frameDur = d
 	}
 	s.lastMuxPTS = muxPTS
+	if s.onMux != nil {
+		s.onMux(au)
+	}
 	var err error
 	if isH265 {
 		err = s.mux.WriteH265(s.videoTrack, ntp, muxPTS, au)
@@ -264,6 +278,12 @@ func (s *Stream) WriteAudio(pts int64, ntp time.Time, frames [][]byte) {
 	if err != nil {
 		s.restart("muxer error (audio): " + err.Error())
 	}
+}
+
+// maxGOP is the longest run without an IDR that the muxer accepts: far
+// above any real camera's GOP, low enough to bound a segment's memory.
+func (s *Stream) maxGOP() time.Duration {
+	return max(10*s.HLS.SegmentDuration, 10*time.Second)
 }
 
 // jumped reports whether a step of delta (90 kHz) from the last frame is a
@@ -331,7 +351,7 @@ func (s *Stream) openMuxer(pts int64) error {
 	s.mux, s.videoTrack, s.audioTrack = m, video, audio
 	s.muxSPS = s.sps
 	s.offset = -pts
-	s.lastMuxPTS = 0
+	s.lastMuxPTS, s.lastIDR = 0, 0
 	s.frameDur = 90000 / 25
 	close(s.muxReady)
 	return nil

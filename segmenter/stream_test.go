@@ -442,3 +442,48 @@ func TestReconnectWithNewResolutionRestartsMuxer(t *testing.T) {
 		t.Fatalf("playlist after the new resolution: %q", mv)
 	}
 }
+
+// A camera that stops sending IDRs would grow one segment without end:
+// after maxGOP the muxer is dropped, and the next IDR starts a new one.
+func TestNoIDRFor30sBoundsTheSegment(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	pts := feed(s, c, 0, 25, 0)
+	p := c.aus[1] // a P-frame, repeated: 30 s without an IDR
+	for range 30 * 25 {
+		s.WriteVideo(pts, time.Now(), p)
+		pts += 3600
+	}
+	if got := s.Info().Restarts; got != 1 {
+		t.Fatalf("%d restarts after 30 s without IDR, want 1", got)
+	}
+	if s.Info().Live {
+		t.Fatal("still muxing without an IDR")
+	}
+	feed(s, c, 25, 100, pts)
+	if !s.Info().Live {
+		t.Fatal("not live again after an IDR")
+	}
+}
+
+// A 4 MB access unit (a huge IDR) goes through as one sample.
+func TestHugeAccessUnit(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	filler := make([]byte, 4<<20)
+	filler[0] = 12 // filler data NAL unit
+	for i := 1; i < len(filler); i++ {
+		filler[i] = 0xff
+	}
+	big := append(append([][]byte{}, c.aus[0]...), filler)
+	s.WriteVideo(0, time.Now(), big)
+	feed(s, c, 1, 100, 3600)
+	if got := s.Info().Restarts; got != 0 {
+		t.Fatalf("%d restarts", got)
+	}
+	pl := get(t, s, "/cams/test/video1_stream.m3u8").Body.String()
+	seg := regexp.MustCompile(`[A-Za-z0-9]+_video1_seg\d+\.mp4`).FindString(pl)
+	if w := get(t, s, "/cams/test/"+seg); w.Code != 200 || w.Body.Len() < 4<<20 {
+		t.Fatalf("first segment %s: %d, %d bytes", seg, w.Code, w.Body.Len())
+	}
+}
