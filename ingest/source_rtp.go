@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,17 +49,19 @@ type RTPSource struct {
 	SDP  string
 
 	// ReorderBuffer is how many packets may wait for a missing one, per
-	// media, before it is counted lost: a power of two. Zero means 64,
-	// gortsplib's default for RTP over UDP.
+	// media, before it is counted lost and they go on without it: a power
+	// of two. Zero means rtpReorderBuffer.
 	ReorderBuffer int
 
-	stats rtpStats // totals over all connections
+	stats    rtpStats  // totals over all connections
+	logged   rtpCounts // stats when drops were last logged
+	loggedAt time.Time
 }
 
 // rtpStats counts what a source received and dropped. Dropped packets
 // are never logged one by one: a hostile or broken sender would flood
-// the log. The counts are logged at most once a minute and when a
-// connection ends.
+// the log. The counts are logged at most once a minute, and said in the
+// status while nothing else arrives.
 type rtpStats struct {
 	received  atomic.Uint64 // RTP packets of a carried media, with its SSRC
 	malformed atomic.Uint64 // not RTP: too short, wrong version, bad header
@@ -66,6 +69,7 @@ type rtpStats struct {
 	otherSSRC atomic.Uint64 // an SSRC other than the media's current one
 	rtcp      atomic.Uint64 // RTCP on an RTP port (rtcp-mux), ignored
 	otherDest atomic.Uint64 // multicast to another group on the same port
+	lastPT    atomic.Uint32 // the last unknown payload type
 }
 
 type rtpCounts struct{ received, malformed, unknownPT, otherSSRC, rtcp, otherDest uint64 }
@@ -74,7 +78,11 @@ func (s *rtpStats) snapshot() rtpCounts {
 	return rtpCounts{s.received.Load(), s.malformed.Load(), s.unknownPT.Load(), s.otherSSRC.Load(), s.rtcp.Load(), s.otherDest.Load()}
 }
 
-func (c rtpCounts) dropped() uint64 { return c.malformed + c.unknownPT + c.otherSSRC + c.otherDest }
+// dropped counts the packets dropped that were sent to this camera's
+// address. Multicast for another group on the same port is not among
+// them: the kernel hands it to every socket on the port, it is someone
+// else's stream.
+func (c rtpCounts) dropped() uint64 { return c.malformed + c.unknownPT + c.otherSSRC }
 
 func (c rtpCounts) sub(o rtpCounts) rtpCounts {
 	return rtpCounts{c.received - o.received, c.malformed - o.malformed, c.unknownPT - o.unknownPT,
@@ -89,6 +97,14 @@ const (
 	// burst of packets of a large IDR frame is not dropped (the kernel
 	// caps it at net.core.rmem_max).
 	rtpSocketBuffer = 4 << 20
+	// rtpReorderBuffer is the default ReorderBuffer. gortsplib's reorderer
+	// waits for a missing packet until this many later ones have come, not
+	// for a time: its default of 64 holds a low-rate stream (a 320x240
+	// camera sends 30 packets a second, Opus 50) for 1 to 2 s after each
+	// loss, which LL-HLS would show as a stall. 16 packets is 30 to 80 ms
+	// at usual camera rates, half a second at the lowest, and still more
+	// than the reordering of real networks, a few packets.
+	rtpReorderBuffer = 16
 	// ssrcTakeover is how long a media's SSRC must have been silent before
 	// a packet of another SSRC is taken for a restarted sender.
 	ssrcTakeover = 2 * time.Second
@@ -108,7 +124,6 @@ var errSenderRestarted = errors.New("the sender restarted")
 // the goroutine of its socket only.
 type rtpMedia struct {
 	track  *rtpTrack
-	port   uint16
 	recv   *rtpreceiver.Receiver
 	ssrc   uint32
 	locked bool
@@ -117,11 +132,12 @@ type rtpMedia struct {
 
 // rtpSocket is one UDP port of a connection with the medias it carries.
 type rtpSocket struct {
-	port  uint16
-	conn  net.PacketConn
-	read  func(b []byte) (int, bool, error) // bool: addressed to our group (always true for unicast)
-	byPT  map[uint8]*rtpMedia
-	group string // multicast group, for messages; "" for unicast
+	port uint16
+	conn net.PacketConn
+	// read reads a datagram and says whether it was sent to the camera's
+	// address: always for unicast; for multicast, to its group.
+	read func(b []byte) (int, bool, error)
+	byPT map[uint8]*rtpMedia
 }
 
 // Read implements Source.
@@ -156,7 +172,7 @@ func (s *RTPSource) Read(ctx context.Context, feed *Feed) error {
 
 	bufSize := s.ReorderBuffer
 	if bufSize <= 0 || bufSize&(bufSize-1) != 0 {
-		bufSize = 64
+		bufSize = rtpReorderBuffer
 	}
 	for _, so := range socks {
 		for _, m := range so.byPT {
@@ -198,44 +214,73 @@ func (s *RTPSource) Read(ctx context.Context, feed *Feed) error {
 
 	// Wait for the first reader to fail, or for all of them to end
 	// (ctx is done: the sockets are closed).
-	logged := before
-	tick := time.NewTicker(rtpStatsEvery)
+	started := time.Now()
+	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	waiting := time.NewTimer(rtpWaitingAfter)
-	defer waiting.Stop()
 	for running := len(socks); running > 0 && err == nil; {
 		select {
 		case err = <-errs:
 			running--
-		case <-waiting.C:
-			// Connecting until then: a sender that restarted is usually
-			// back by now, and the reason it went away stays the last
-			// error.
-			if s.stats.received.Load() == before.received {
-				feed.Waiting(fmt.Sprintf("waiting for RTP on %s", s.describe(socks)))
-			}
 		case <-tick.C:
-			now := s.stats.snapshot()
-			if now.dropped() != logged.dropped() {
-				s.logDrops(feed, "rtp: dropping packets", now.sub(logged))
-				logged = now
+			// Connecting for a while first: a sender that restarted is
+			// usually back by then, and the reason it went away stays the
+			// last error.
+			if time.Since(started) >= rtpWaitingAfter && s.stats.received.Load() == before.received {
+				feed.Waiting(s.waitingFor(socks, s.stats.snapshot().sub(before)))
 			}
+			s.logDrops(feed)
 		}
 	}
 	closeAll()
 	wg.Wait()
-	if d := s.stats.snapshot().sub(logged); d.dropped() > 0 {
-		s.logDrops(feed, "rtp: packets dropped", d)
-	}
+	s.logDrops(feed)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return err
 }
 
-func (s *RTPSource) logDrops(feed *Feed, msg string, d rtpCounts) {
-	feed.w.Log.Info(msg, "camera", feed.w.Name, "received", d.received, "malformed", d.malformed,
-		"unknownPayloadType", d.unknownPT, "otherSSRC", d.otherSSRC, "otherGroup", d.otherDest)
+// logDrops logs the packets dropped since the last time, at most once per
+// rtpStatsEvery, whatever the number of connections in between.
+func (s *RTPSource) logDrops(feed *Feed) {
+	now := s.stats.snapshot()
+	d := now.sub(s.logged)
+	if d.dropped() == 0 || time.Since(s.loggedAt) < rtpStatsEvery {
+		return
+	}
+	s.logged, s.loggedAt = now, time.Now()
+	feed.w.Log.Warn("rtp: dropping packets that are not the camera's stream", "camera", feed.w.Name,
+		"received", d.received, "notRTP", d.malformed, "unknownPayloadType", d.unknownPT,
+		"lastUnknownPayloadType", s.stats.lastPT.Load(), "otherSSRC", d.otherSSRC)
+}
+
+// waitingFor says what a connection that has received nothing waits for,
+// and what it dropped instead: most often a sender whose payload type is
+// not the SDP's.
+func (s *RTPSource) waitingFor(socks []*rtpSocket, d rtpCounts) string {
+	msg := "waiting for RTP on " + s.describe(socks)
+	var pts []string
+	for _, so := range socks {
+		for pt := range 128 {
+			if so.byPT[uint8(pt)] != nil {
+				pts = append(pts, fmt.Sprint(pt))
+			}
+		}
+	}
+	if d.unknownPT > 0 {
+		msg += fmt.Sprintf("; dropped %d packets of payload type %d, which is not in the SDP (it has %s)",
+			d.unknownPT, s.stats.lastPT.Load(), strings.Join(pts, ", "))
+	}
+	if d.malformed > 0 {
+		msg += fmt.Sprintf("; dropped %d datagrams that are not RTP", d.malformed)
+	}
+	if d.otherSSRC > 0 {
+		msg += fmt.Sprintf("; dropped %d packets of another sender", d.otherSSRC)
+	}
+	if d.otherDest > 0 {
+		msg += fmt.Sprintf("; dropped %d packets sent to this port on another address than %s", d.otherDest, s.Addr.Addr())
+	}
+	return msg
 }
 
 // describe says where a connection listens, for the status.
@@ -301,7 +346,7 @@ func (s *RTPSource) plan(list []*rtpTrack, ports map[*description.Media]uint16) 
 			byPort[port] = so
 			socks = append(socks, so)
 		}
-		m := &rtpMedia{track: t, port: port}
+		m := &rtpMedia{track: t}
 		for _, f := range t.Media.Formats {
 			if f != t.Format {
 				continue // a codec that is not carried: its packets count as unknown
@@ -375,7 +420,7 @@ func (s *RTPSource) listen(so *rtpSocket) error {
 		return fmt.Errorf("rtp: cannot join multicast group %s: %w", ua, unwrapOp(err))
 	}
 	_ = c.SetReadBuffer(rtpSocketBuffer)
-	so.conn, so.group = c, ip.String()
+	so.conn = c
 	want := ip.WithZone("")
 	if ip.Is4() {
 		pc := ipv4.NewPacketConn(c)
@@ -456,14 +501,16 @@ func (s *RTPSource) datagram(so *rtpSocket, b []byte, feed *Feed, dec *rtptime.G
 		return nil
 	}
 	if b[1] >= 192 && b[1] <= 223 {
-		// RTCP (RFC 5761: packet types 192 to 223 are never RTP
-		// payload types 64 to 95 with the marker bit in practice).
+		// RTCP sent to the RTP port (rtcp-mux). RFC 5761 keeps RTP
+		// payload types off 64 to 95 so that this byte, RTCP's packet
+		// type, tells the two apart.
 		s.stats.rtcp.Add(1)
 		return nil
 	}
 	m := so.byPT[b[1]&0x7f]
 	if m == nil {
 		s.stats.unknownPT.Add(1)
+		s.stats.lastPT.Store(uint32(b[1] & 0x7f))
 		return nil
 	}
 	// The packet is kept (reorder buffer, depacketizer) after the read
