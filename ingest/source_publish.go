@@ -44,9 +44,10 @@ type PublishServer struct {
 	mu   sync.Mutex
 	cams map[string]*publishSource
 	pubs map[*gortsplib.ServerSession]*publisher
-	// refused marks connections answered with a refusal already logged,
-	// so that their close is not logged again.
-	refused map[*gortsplib.ServerConn]bool
+	// quiet marks connections whose end is logged elsewhere (a refusal,
+	// a publisher's session), so that their close is not logged again.
+	quiet     map[*gortsplib.ServerConn]bool
+	closeOnce sync.Once
 }
 
 // statusConflict is HTTP's 409, which RTSP borrows like the rest of the
@@ -65,11 +66,11 @@ func StartPublishServer(addr string, log *slog.Logger) (*PublishServer, error) {
 		log = slog.Default()
 	}
 	s := &PublishServer{
-		log:     log,
-		closed:  make(chan struct{}),
-		cams:    map[string]*publishSource{},
-		pubs:    map[*gortsplib.ServerSession]*publisher{},
-		refused: map[*gortsplib.ServerConn]bool{},
+		log:    log,
+		closed: make(chan struct{}),
+		cams:   map[string]*publishSource{},
+		pubs:   map[*gortsplib.ServerSession]*publisher{},
+		quiet:  map[*gortsplib.ServerConn]bool{},
 	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -143,8 +144,10 @@ func (s *PublishServer) Source(name, user, pass string) Source {
 
 // Close stops the server and disconnects every publisher.
 func (s *PublishServer) Close() {
-	close(s.closed)
-	s.srv.Close()
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.srv.Close()
+	})
 }
 
 // publishSource is one publish camera.
@@ -351,7 +354,7 @@ func (h *publishHandler) refuse(conn *gortsplib.ServerConn, status base.StatusCo
 	h.log.Warn("publisher refused", "camera", camera, "remote", conn.NetConn().RemoteAddr().String(),
 		"status", int(status), "reason", reason)
 	h.mu.Lock()
-	h.refused[conn] = true
+	h.quiet[conn] = true
 	h.mu.Unlock()
 	return &base.Response{StatusCode: status, StatusMessage: reason}, errors.New(reason)
 }
@@ -393,7 +396,7 @@ func (h *publishHandler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (
 				h.log.Warn("publisher refused", "camera", name, "remote", ctx.Conn.NetConn().RemoteAddr().String(),
 					"status", int(base.StatusUnauthorized), "reason", "wrong user or password")
 				h.mu.Lock()
-				h.refused[ctx.Conn] = true
+				h.quiet[ctx.Conn] = true
 				h.mu.Unlock()
 			}
 			// Without credentials this is the challenge the client answers.
@@ -420,18 +423,24 @@ func (h *publishHandler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (
 	}
 	src.pub = p
 	s.pubs[ctx.Session] = p
+	s.quiet[ctx.Conn] = true
 	s.mu.Unlock()
 	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// notAPlayerServer is the answer to players: this server only takes
+// streams in.
+const notAPlayerServer = "this RTSP server only takes publishers (ANNOUNCE, RECORD); watch the camera over HLS"
+
+// OnDescribe implements gortsplib.ServerHandlerOnDescribe, for players.
+func (h *publishHandler) OnDescribe(*gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	return &base.Response{StatusCode: base.StatusMethodNotAllowed, StatusMessage: notAPlayerServer}, nil, nil
 }
 
 // OnSetup implements gortsplib.ServerHandlerOnSetup.
 func (h *publishHandler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
 	if ctx.Session.State() != gortsplib.ServerSessionStatePreRecord {
-		// A player: this server only takes streams in.
-		return &base.Response{
-			StatusCode:    base.StatusMethodNotValidInThisState,
-			StatusMessage: "this RTSP server only takes publishers (ANNOUNCE, RECORD); watch the camera over HLS",
-		}, nil, nil
+		return &base.Response{StatusCode: base.StatusMethodNotAllowed, StatusMessage: notAPlayerServer}, nil, nil
 	}
 	return &base.Response{StatusCode: base.StatusOK}, nil, nil
 }
@@ -498,20 +507,17 @@ func (h *publishHandler) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionClo
 }
 
 // OnConnClose implements gortsplib.ServerHandlerOnConnClose. A connection
-// that failed before publishing (bad SDP, a protocol error) is logged here;
-// refusals were logged when made.
+// that failed before it published (bad SDP, a protocol error) is logged
+// here; refusals were logged when made, publishers' ends by OnSessionClose.
 func (h *publishHandler) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
 	s := (*PublishServer)(h)
 	s.mu.Lock()
-	refused := s.refused[ctx.Conn]
-	delete(s.refused, ctx.Conn)
+	quiet := s.quiet[ctx.Conn]
+	delete(s.quiet, ctx.Conn)
 	s.mu.Unlock()
 	var terminated liberrors.ErrServerTerminated
-	if refused || ctx.Error == nil || errors.Is(ctx.Error, io.EOF) || errors.As(ctx.Error, &terminated) {
+	if quiet || ctx.Error == nil || errors.Is(ctx.Error, io.EOF) || errors.As(ctx.Error, &terminated) {
 		return
-	}
-	if sess := ctx.Conn.Session(); sess != nil && sess.State() == gortsplib.ServerSessionStateRecord {
-		return // the session's end is logged
 	}
 	h.log.Warn("RTSP connection to the publish server failed", "remote", ctx.Conn.NetConn().RemoteAddr().String(),
 		"error", ctx.Error.Error())

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5"
+	"github.com/bluenviron/gortsplib/v5/pkg/base"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 )
@@ -266,6 +267,26 @@ func TestPublishUnknownPath(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("/%s: err = %v, want %s", path, err, want)
 		}
+	}
+}
+
+// A player is told that this server only takes streams in.
+func TestPublishServerIsNotAPlayerServer(t *testing.T) {
+	s := startPublishServer(t, discardLog())
+	publishWorker(t, s, "cam", "", "")
+	c := &gortsplib.Client{}
+	u, err := base.ParseURL(s.testURL("cam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Scheme, c.Host = u.Scheme, u.Host
+	if err = c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _, err = c.Describe(u)
+	if err == nil || !strings.Contains(err.Error(), "405") || !strings.Contains(err.Error(), "only takes publishers") {
+		t.Fatalf("DESCRIBE: err = %v, want 405 ... only takes publishers", err)
 	}
 }
 
