@@ -41,3 +41,26 @@ fmt:
 
 clean:
 	rm -rf bin $(HLSJS) player/node_modules e2e/browser/node_modules
+
+# Fuzzing. go test -fuzz runs one target per invocation, so each target of
+# FUZZ (package:Target) gets its own run of FUZZTIME. fuzz-short (10 s each)
+# is the CI smoke run; fuzz-long (2 min each) is for a change to the parsers.
+# A failing input is saved in the package's testdata/fuzz/FuzzXxx/: commit it
+# with the fix, and every `go test` replays it from then on (with the seeds
+# there). FUZZMINIMIZE bounds the time spent shrinking each new input, which
+# otherwise eats short runs.
+FUZZ         := ingest:FuzzAnnexBSplit ingest:FuzzAUSplitter ingest:FuzzSDP \
+                segmenter:FuzzParameterSetInsertion
+FUZZTIME     ?= 10s
+FUZZMINIMIZE ?= 2s
+
+.PHONY: fuzz-short fuzz-long
+fuzz-short:
+	@set -e; for t in $(FUZZ); do \
+		echo "== $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) \
+			-fuzzminimizetime $(FUZZMINIMIZE) ./$${t%%:*}; \
+	done
+
+fuzz-long:
+	$(MAKE) fuzz-short FUZZTIME=2m FUZZMINIMIZE=10s

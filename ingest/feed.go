@@ -87,7 +87,9 @@ func (f *Feed) Audio(pts int64, frames [][]byte) {
 // after that capture time runs with the camera's clock, so jitter in
 // arrival does not become jitter in the program date time.
 func (f *Feed) ntp(pts int64, clockRate int) time.Time {
-	d := time.Duration(pts) * time.Second / time.Duration(clockRate)
+	// Whole seconds first: pts × 1e9 would overflow after ~28 h at 90 kHz.
+	rate := int64(clockRate)
+	d := time.Duration(pts/rate)*time.Second + time.Duration(pts%rate)*time.Second/time.Duration(rate)
 	if f.ntpBase.IsZero() {
 		f.ntpBase = time.Now().Add(-d)
 	}

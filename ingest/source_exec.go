@@ -79,8 +79,8 @@ func (s *ExecSource) Read(ctx context.Context, feed *Feed) error {
 		return err
 	}
 	log, camera := feed.w.Log, feed.w.Name
-	startTimeout := cmp(s.StartTimeout, DefaultExecStartTimeout)
-	grace := cmp(s.KillGrace, DefaultExecKillGrace)
+	startTimeout := orDefault(s.StartTimeout, DefaultExecStartTimeout)
+	grace := orDefault(s.KillGrace, DefaultExecKillGrace)
 
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -195,7 +195,7 @@ func (s *ExecSource) Read(ctx context.Context, feed *Feed) error {
 	return exitError(waitErr, tail.get())
 }
 
-func cmp(d, def time.Duration) time.Duration {
+func orDefault(d, def time.Duration) time.Duration {
 	if d > 0 {
 		return d
 	}
@@ -343,6 +343,7 @@ type execStream struct {
 	// What came, for the no-video message (read by Read's goroutine).
 	bytesSeen, unitsSeen atomic.Int64
 	typesSeen            atomic.Uint32 // bit n: a NAL unit of type n
+	h265                 atomic.Bool   // an H.265 VPS came
 }
 
 // run reads the command's output until EOF (nil) or an error.
@@ -356,6 +357,7 @@ func (e *execStream) run(r io.Reader) error {
 			e.nalus.write(buf[:n], time.Now(), e.accessUnit)
 			e.unitsSeen.Store(e.nalus.units)
 			e.typesSeen.Store(e.nalus.types)
+			e.h265.Store(e.nalus.h265)
 			e.warnDrops()
 			if e.err != nil {
 				return e.err
@@ -437,8 +439,8 @@ func (e *execStream) accessUnit(au [][]byte, at time.Time) {
 	}
 	e.lastPTS = pts
 	if !e.src.warnedB.Load() && hasBSlice(kept) && !e.src.warnedB.Swap(true) {
-		e.log.Warn("the command sends B-frames, which raw H.264 cannot time (it has no timestamps): "+
-			"playback will stutter or restart; turn them off (ffmpeg: -bf 0, or -tune zerolatency)",
+		e.log.Warn("the command sends B-frames, which raw H.264 cannot time (it has no timestamps, frames are "+
+			"timed by arrival): they play out of order; turn them off (ffmpeg: -bf 0, or -tune zerolatency)",
 			"camera", e.camera)
 	}
 	e.feed.Video(pts, kept)
@@ -458,6 +460,9 @@ func (e *execStream) noVideo(d time.Duration) error {
 		what = fmt.Sprintf("the command wrote nothing to stdout in %v", d)
 	case units == 0:
 		what = fmt.Sprintf("the command wrote %d bytes in %v but no H.264 NAL unit", n, d)
+	case e.h265.Load():
+		what = fmt.Sprintf("the command sends H.265 (HEVC): only H.264 is read from commands, "+
+			"re-encode it or stream it over RTSP (%d NAL units in %v)", units, d)
 	default:
 		var missing []string
 		for _, m := range []struct {
@@ -548,8 +553,10 @@ func (p *nalSplitter) write(b []byte, t time.Time, emit func(nalu []byte, at tim
 	if !p.in && len(rest) > 2 {
 		rest = rest[len(rest)-2:]
 	}
-	p.buf = p.buf[:copy(p.buf, rest)]
-	if cap(p.buf) > 2*limit+2*execReadSize { // after a burst over the limit
+	if len(rest) < len(p.buf) { // move what is left to the front (at most a chunk and 2 bytes)
+		p.buf = p.buf[:copy(p.buf, rest)]
+	}
+	if cap(p.buf) > 2*(limit+execReadSize) { // after a unit over the limit
 		p.buf = append([]byte(nil), p.buf...)
 	}
 }
@@ -592,6 +599,7 @@ type auStream struct {
 	dropped int       // access units over max
 	units   int64     // NAL units seen
 	types   uint32    // bit n set: a NAL unit of type n was seen
+	h265    bool      // an H.265 VPS was seen (header 40 01)
 	emitAU  func([][]byte, time.Time)
 }
 
@@ -615,6 +623,7 @@ func (a *auStream) push(n []byte, t time.Time) {
 	}
 	a.units++
 	a.types |= 1 << (n[0] & 0x1f)
+	a.h265 = a.h265 || (len(n) > 2 && n[0] == 0x40 && n[1] == 0x01)
 	limit := a.max
 	if limit <= 0 {
 		limit = maxAUSize

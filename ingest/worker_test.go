@@ -147,3 +147,14 @@ func TestDemoTimestampsKeepRunningAcrossLoops(t *testing.T) {
 		t.Fatalf("after %d frames pts is %d: timestamps restarted", frames, last)
 	}
 }
+
+// Capture times stay right on a connection that runs for days (pts × 1e9
+// overflows int64 after ~28 h at 90 kHz).
+func TestCaptureTimeAfterDays(t *testing.T) {
+	f := &Feed{}
+	base := f.ntp(0, 90000)
+	week := int64(7*24*3600) * 90000
+	if got := f.ntp(week, 90000).Sub(base); got != 7*24*time.Hour {
+		t.Fatalf("a week of pts maps to %v", got)
+	}
+}
