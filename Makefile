@@ -33,8 +33,10 @@ test: build e2e/browser/node_modules
 test-short: $(HLSJS)
 	$(GO) test -short -count=1 ./...
 
+# Benchmarks print figures (see BENCHMARKS.md); the fuzzers get minutes.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(MAKE) fuzz-long
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
