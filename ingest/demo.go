@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5"
+	"github.com/bluenviron/gortsplib/v5/pkg/auth"
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 )
 
@@ -40,6 +42,8 @@ type DemoServer struct {
 	stream *gortsplib.ServerStream
 	url    string
 	paused atomic.Bool // tests: a camera that stalls with its connection open
+	user   string      // tests: credentials required (demoOptions)
+	pass   string
 	done   chan struct{}
 	wg     sync.WaitGroup
 }
@@ -50,16 +54,24 @@ func StartDemo(log *slog.Logger) (*DemoServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return startDemo(log, aus, sps, pps, nil)
+	return startDemo(log, aus, sps, pps, demoOptions{})
 }
 
-// startDemo serves aus; with tlsConfig it is an rtsps:// server (tests).
-func startDemo(log *slog.Logger, aus [][][]byte, sps, pps []byte, tlsConfig *tls.Config) (*DemoServer, error) {
-	d := &DemoServer{done: make(chan struct{})}
+// demoOptions make the demo server act like other cameras, for tests.
+type demoOptions struct {
+	TLS         *tls.Config // rtsps://
+	User, Pass  string      // credentials every request must carry
+	AuthMethods []auth.VerifyMethod
+}
+
+// startDemo serves aus in a loop.
+func startDemo(log *slog.Logger, aus [][][]byte, sps, pps []byte, opts demoOptions) (*DemoServer, error) {
+	d := &DemoServer{done: make(chan struct{}), user: opts.User, pass: opts.Pass}
 	d.server = &gortsplib.Server{
 		Handler:     (*demoHandler)(d),
 		RTSPAddress: "127.0.0.1:0",
-		TLSConfig:   tlsConfig,
+		TLSConfig:   opts.TLS,
+		AuthMethods: opts.AuthMethods,
 		// Room for one big frame's packets (a 4 MB IDR is ~3000 packets).
 		WriteQueueSize: 4096,
 	}
@@ -79,7 +91,7 @@ func startDemo(log *slog.Logger, aus [][][]byte, sps, pps []byte, tlsConfig *tls
 		return nil, err
 	}
 	scheme := "rtsp://"
-	if tlsConfig != nil {
+	if opts.TLS != nil {
 		scheme = "rtsps://"
 	}
 	d.url = scheme + d.server.NetListener().Addr().(*net.TCPAddr).String() + "/demo"
@@ -171,14 +183,29 @@ func demoAccessUnits() (aus [][][]byte, sps, pps []byte, err error) {
 // demoHandler answers every path with the one demo stream.
 type demoHandler DemoServer
 
-func (h *demoHandler) OnDescribe(*gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+func (h *demoHandler) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	if res, err := h.authorize(ctx.Conn, ctx.Request); err != nil {
+		return res, nil, err
+	}
 	return &base.Response{StatusCode: base.StatusOK}, h.stream, nil
 }
 
-func (h *demoHandler) OnSetup(*gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
+func (h *demoHandler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	if res, err := h.authorize(ctx.Conn, ctx.Request); err != nil {
+		return res, nil, err
+	}
 	return &base.Response{StatusCode: base.StatusOK}, h.stream, nil
 }
 
 func (h *demoHandler) OnPlay(*gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
 	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// authorize answers 401 (with the challenge) unless the request carries
+// the configured credentials. The built-in demo camera has none.
+func (h *demoHandler) authorize(conn *gortsplib.ServerConn, req *base.Request) (*base.Response, error) {
+	if h.user == "" || conn.VerifyCredentials(req, h.user, h.pass) {
+		return nil, nil
+	}
+	return &base.Response{StatusCode: base.StatusUnauthorized}, liberrors.ErrServerAuth{}
 }

@@ -121,7 +121,7 @@ func TestHugeAccessUnitOverRTSP(t *testing.T) {
 		filler[i] = 0xff
 	}
 	clip := append([][][]byte{append(append([][]byte{}, aus[0]...), filler)}, aus[1:25]...)
-	demo, err := startDemo(discardLog(), clip, sps, pps, nil)
+	demo, err := startDemo(discardLog(), clip, sps, pps, demoOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

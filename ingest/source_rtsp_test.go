@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/gortsplib/v5/pkg/auth"
+
 	"github.com/rtsp2hls/rtsp2hls/config"
 )
 
@@ -47,7 +49,7 @@ func TestRTSPSFingerprint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	demo, err := startDemo(discardLog(), aus, sps, pps, &tls.Config{Certificates: []tls.Certificate{cert}})
+	demo, err := startDemo(discardLog(), aus, sps, pps, demoOptions{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +79,48 @@ func TestRTSPSFingerprint(t *testing.T) {
 			st := w.Status()
 			if st.State == StateLive || !strings.Contains(st.LastError, c.wantErr) {
 				t.Fatalf("state %s, last error %q; want an error about %s", st.State, st.LastError, c.wantErr)
+			}
+		})
+	}
+}
+
+// User name and password in the camera URL answer the camera's challenge,
+// basic or digest; a wrong password is a clear failed attempt.
+func TestRTSPAuthFromURL(t *testing.T) {
+	aus, sps, pps, err := demoAccessUnits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []struct {
+		name    string
+		methods []auth.VerifyMethod
+	}{
+		{"basic", []auth.VerifyMethod{auth.VerifyMethodBasic}},
+		{"digest MD5", []auth.VerifyMethod{auth.VerifyMethodDigestMD5}},
+		{"digest SHA-256", []auth.VerifyMethod{auth.VerifyMethodDigestSHA256}},
+	} {
+		t.Run(m.name, func(t *testing.T) {
+			// (No ':' in the password: gortsplib's server splits Basic
+			// credentials on every ':'.)
+			demo, err := startDemo(discardLog(), aus[:25], sps, pps, demoOptions{User: "admin", Pass: "p@ss#w0rd", AuthMethods: m.methods})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer demo.Close()
+			hostPath := strings.TrimPrefix(demo.URL(), "rtsp://")
+
+			good := &Worker{Name: "good", Sink: &recordSink{}, Log: discardLog(),
+				Source: &RTSPSource{URL: "rtsp://admin:p%40ss%23w0rd@" + hostPath, Transport: config.TransportTCP}}
+			runWorker(t, good)
+			waitUntil(t, "live with credentials", func() bool { return good.Status().State == StateLive })
+
+			bad := &Worker{Name: "bad", Sink: &recordSink{}, Log: discardLog(),
+				Source: &RTSPSource{URL: "rtsp://admin:wrong@" + hostPath, Transport: config.TransportTCP}}
+			runWorker(t, bad)
+			waitUntil(t, "a refused attempt", func() bool { return bad.Status().Reconnects > 0 })
+			st := bad.Status()
+			if st.State == StateLive || !strings.Contains(st.LastError, "401") || strings.Contains(st.LastError, "wrong") {
+				t.Fatalf("wrong password: state %s, last error %q (want a 401, without the password)", st.State, st.LastError)
 			}
 		})
 	}

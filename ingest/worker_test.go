@@ -120,7 +120,7 @@ func TestDemoTimestampsKeepRunningAcrossLoops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	demo, err := startDemo(discardLog(), aus[:5], sps, pps, nil) // 5 frames: one IDR, loops every 200 ms
+	demo, err := startDemo(discardLog(), aus[:5], sps, pps, demoOptions{}) // 5 frames: one IDR, loops every 200 ms
 	if err != nil {
 		t.Fatal(err)
 	}
