@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -592,53 +591,10 @@ func TestRTPSourcePlan(t *testing.T) {
 // this machine: the test runs itself again under unshare --net, where
 // the only interface is a loopback with a multicast route.
 func TestRTPSourceMulticast(t *testing.T) {
-	if os.Getenv("RTSP2HLS_NETNS_CHILD") == "1" {
-		multicastInNamespace(t)
-		return
-	}
-	if testing.Short() {
-		t.Skip("needs a network namespace")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("SKIPPED: a network namespace needs root")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("SKIPPED: unshare is not installed")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("SKIPPED: ip is not installed")
-	}
-	cmd := exec.Command("unshare", "--net", os.Args[0], "-test.run=^TestRTPSourceMulticast$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "RTSP2HLS_NETNS_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	t.Logf("in a new network namespace:\n%s", out)
-	if err != nil {
-		t.Fatalf("unshare --net: %v", err)
-	}
-	if !strings.Contains(string(out), "multicast ok") {
-		t.Fatal("the test did not run in the namespace")
-	}
+	inNetNS(t, "TestRTPSourceMulticast", multicastInNamespace)
 }
 
 func multicastInNamespace(t *testing.T) {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, i := range ifs {
-		if i.Flags&net.FlagLoopback == 0 {
-			t.Fatalf("not in an empty network namespace: interface %s exists; refusing to send multicast", i.Name)
-		}
-	}
-	for _, args := range [][]string{
-		{"link", "set", "lo", "up"},
-		{"link", "set", "lo", "multicast", "on"},
-		{"route", "add", "224.0.0.0/4", "dev", "lo"},
-	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v %s", strings.Join(args, " "), err, out)
-		}
-	}
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
 		t.Fatal(err)
