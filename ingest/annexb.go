@@ -1,6 +1,9 @@
 package ingest
 
 import (
+	"bytes"
+	"time"
+
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 )
 
@@ -58,36 +61,88 @@ func (s *auSplitter) flush() [][]byte {
 // whole file. Bytes before the first start code are dropped.
 func SplitAnnexB(b []byte) [][]byte {
 	var out [][]byte
-	start := -1
-	for i := 0; i+2 < len(b); {
-		if b[i+2] > 1 {
-			i += 3
-			continue
-		}
-		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
-			if start >= 0 {
-				out = appendNALU(out, b[start:i])
-			}
-			start = i + 3
-			i += 3
-			continue
-		}
-		i++
-	}
-	if start >= 0 && start < len(b) {
-		out = appendNALU(out, b[start:])
-	}
+	p := nalSplitter{max: len(b) + 1}
+	collect := func(n []byte, _ time.Time) { out = append(out, n) }
+	p.write(b, time.Time{}, collect)
+	p.flush(collect)
 	return out
 }
 
-// appendNALU drops the trailing zeros that belong to the next start code
-// (00 00 00 01) or are padding.
-func appendNALU(out [][]byte, n []byte) [][]byte {
+// nalSplitter is SplitAnnexB for a stream: it is given the bytes as they
+// come, in chunks of any size, and emits the same NAL units SplitAnnexB
+// emits for the whole, each as soon as the start code after it arrives.
+// A unit longer than max bytes (counting the zero padding after it) is
+// dropped and counted, so memory stays bounded.
+type nalSplitter struct {
+	max     int       // 0 means maxNALUSize
+	buf     []byte    // the current unit so far; outside a unit, at most 2 bytes of a possible start code
+	in      bool      // inside a unit that is kept
+	at      time.Time // when the current unit's start code arrived
+	dropped int       // units over max
+}
+
+var startCode = []byte{0, 0, 1}
+
+// write adds the chunk b that arrived at t, and emits the units it
+// completes. emit gets its own copy of each unit.
+func (p *nalSplitter) write(b []byte, t time.Time, emit func(nalu []byte, at time.Time)) {
+	limit := p.max
+	if limit <= 0 {
+		limit = maxNALUSize
+	}
+	from := max(len(p.buf)-2, 0) // a start code may straddle the chunks
+	p.buf = append(p.buf, b...)
+	off := 0 // start of the current unit in buf
+	for {
+		i := bytes.Index(p.buf[from:], startCode)
+		if i < 0 {
+			break
+		}
+		i += from
+		if p.in {
+			p.emit(p.buf[off:i], limit, emit)
+		}
+		p.in, p.at = true, t
+		off = i + 3
+		from = off
+	}
+	rest := p.buf[off:]
+	if p.in && len(rest) > limit {
+		p.in = false
+		p.dropped++
+	}
+	if !p.in && len(rest) > 2 {
+		rest = rest[len(rest)-2:]
+	}
+	if len(rest) < len(p.buf) { // move what is left to the front (at most a chunk and 2 bytes)
+		p.buf = p.buf[:copy(p.buf, rest)]
+	}
+	if cap(p.buf) > 2*(limit+execReadSize) { // after a unit over the limit
+		p.buf = append([]byte(nil), p.buf...)
+	}
+}
+
+// flush emits the last unit, at the end of the stream.
+func (p *nalSplitter) flush(emit func(nalu []byte, at time.Time)) {
+	limit := p.max
+	if limit <= 0 {
+		limit = maxNALUSize
+	}
+	if p.in {
+		p.emit(p.buf, limit, emit)
+	}
+	p.buf, p.in = nil, false
+}
+
+func (p *nalSplitter) emit(n []byte, limit int, emit func([]byte, time.Time)) {
+	if len(n) > limit {
+		p.dropped++
+		return
+	}
 	for len(n) > 0 && n[len(n)-1] == 0 {
 		n = n[:len(n)-1]
 	}
-	if len(n) == 0 {
-		return out
+	if len(n) > 0 {
+		emit(bytes.Clone(n), p.at)
 	}
-	return append(out, n)
 }
