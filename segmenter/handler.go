@@ -22,37 +22,49 @@ import (
 // its own goroutine, which ends when the muxer moves on or is closed, and
 // the request returns when the client goes away or after MaxWait); and
 // when no muxer runs yet the request waits for one instead of failing.
+// Identical requests share one such wait and one answer (see flight), so
+// that thousands of viewers of a camera cost about what one does.
 func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := path.Base(r.URL.Path)
 	if !validFileName(name) {
 		httpError(w, http.StatusNotFound, "no such file")
 		return
 	}
+	// The hot path, a viewer asking for what another already got: an
+	// answer that is ready costs no goroutine, timer or render.
+	mux, lost := s.muxer()
+	var f *flight
+	if mux != nil {
+		f = s.flight(mux, name, r.URL.RawQuery)
+		if s.onFlight != nil {
+			s.onFlight(f)
+		}
+		select {
+		case <-f.done:
+			s.answer(w, r, mux, f)
+			return
+		default:
+		}
+	}
+
 	ctx, cancel := context.WithTimeout(r.Context(), s.MaxWait())
 	defer cancel()
-
-	mux, lost := s.waitMuxer(ctx)
 	if mux == nil {
-		if r.Context().Err() == nil {
-			w.Header().Set("Retry-After", "1")
-			httpError(w, http.StatusServiceUnavailable, "camera is not live")
+		mux, lost = s.waitMuxer(ctx)
+		if mux == nil {
+			if r.Context().Err() == nil {
+				w.Header().Set("Retry-After", "1")
+				httpError(w, http.StatusServiceUnavailable, "camera is not live")
+			}
+			return
 		}
-		return
+		f = s.flight(mux, name, r.URL.RawQuery)
+		if s.onFlight != nil {
+			s.onFlight(f)
+		}
 	}
-
-	rec := &recorder{header: http.Header{}}
-	req := &http.Request{
-		Method: http.MethodGet,
-		URL:    &url.URL{Path: "/" + name, RawQuery: r.URL.RawQuery},
-		Header: http.Header{},
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		mux.Handle(rec, req)
-	}()
 	select {
-	case <-done:
+	case <-f.done:
 	case <-lost:
 		w.Header().Set("Retry-After", "1")
 		httpError(w, http.StatusServiceUnavailable, "camera is offline")
@@ -64,44 +76,208 @@ func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	s.answer(w, r, mux, f)
+}
 
-	if rec.status == http.StatusNotFound && !s.current(mux) {
+// answer writes a finished flight's answer.
+func (s *Stream) answer(w http.ResponseWriter, r *http.Request, mux muxHandler, f *flight) {
+	if f.status == http.StatusNotFound && !s.current(mux) {
 		// The muxer was closed while the request waited in it: the camera
 		// was lost or restarted. That is temporary, unlike a wrong name.
 		w.Header().Set("Retry-After", "1")
 		httpError(w, http.StatusServiceUnavailable, "camera restarted")
 		return
 	}
-	if rec.status == 0 && rec.body.Len() == 0 {
+	if f.notFound {
 		httpError(w, http.StatusNotFound, "no such file")
 		return
 	}
-	if rec.status == 0 {
-		rec.status = http.StatusOK
+	header, body := f.header, f.body
+	if f.gzipOK && acceptsGzip(r) {
+		header, body = f.gzipped()
 	}
+	// The flight's header values are shared by every viewer and never
+	// changed: their capacity is their length, so an append copies.
 	h := w.Header()
-	for k, v := range rec.header {
+	for k, v := range header {
 		h[k] = v
 	}
-	if rec.status >= 400 {
-		h.Set("Cache-Control", "no-store")
+	w.WriteHeader(f.status)
+	w.Write(body) //nolint:errcheck // the client went away
+}
+
+// A flight is one answer of gohlslib's Handle, shared by every request for
+// the same file and query while it is valid: thousands of viewers blocked
+// on the same next part cost one waiting goroutine and one rendered (and
+// at most one gzipped) playlist, not one each.
+type flight struct {
+	done chan struct{} // closed when the fields below are set
+	mux  muxHandler
+	ver  uint64    // playlists: valid while the stream's version is this
+	at   time.Time // when the flight started, to drop old media files
+
+	blocking bool // a playlist request with _HLS_msn: its answer has the part asked for
+	playlist bool
+	mutable  bool // playlists and init files: may change with each muxer write
+
+	status   int
+	notFound bool // gohlslib answered nothing: an unknown name
+	header   http.Header
+	body     []byte
+	gzipOK   bool
+
+	gzOnce   sync.Once
+	gzHeader http.Header
+	gzBody   []byte
+}
+
+type flightKey struct{ name, query string }
+
+// flight returns the shared answer for name?query from mux, starting it if
+// there is no valid one.
+func (s *Stream) flight(mux muxHandler, name, query string) *flight {
+	cur := s.ver.Load()
+	key := flightKey{name, query}
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if f := s.cache[key]; f != nil && f.mux == mux && f.valid(cur) {
+		return f
+	}
+	playlist := strings.HasSuffix(name, ".m3u8")
+	f := &flight{
+		done:     make(chan struct{}),
+		mux:      mux,
+		ver:      cur,
+		at:       time.Now(),
+		playlist: playlist,
+		blocking: playlist && strings.Contains(query, "_HLS_msn="),
+		mutable:  playlist || strings.Contains(name, "init"),
+	}
+	if s.cache == nil {
+		s.cache = map[flightKey]*flight{}
+	}
+	if len(s.cache) >= 64 {
+		s.sweep(mux, cur)
+	}
+	s.cache[key] = f
+	go s.run(f, key)
+	return f
+}
+
+// valid reports whether f may answer a request made at version cur.
+func (f *flight) valid(cur uint64) bool {
+	select {
+	case <-f.done:
+		if f.status != http.StatusOK {
+			return false
+		}
+		// A media file's name is never reused within a muxer; a
+		// playlist is good until the muxer gets its next frame.
+		return !f.mutable || f.ver == cur
+	default:
+		// A blocking reload in flight will answer with a playlist made
+		// when the part it waits for is there, which is what a request
+		// arriving now wants too. Other files render at once: join only
+		// one started at the current version.
+		return !f.mutable || f.blocking || f.ver == cur
+	}
+}
+
+// sweep drops the flights no request can use any more, so the cache holds
+// about one playlist window of parts. Called with cacheMu held.
+func (s *Stream) sweep(mux muxHandler, cur uint64) {
+	// Twice the playlist's window (segments may be longer than the
+	// minimum): older parts are no longer listed, so no player asks.
+	keep := 2 * time.Duration(s.HLS.SegmentCount+1) * s.HLS.SegmentDuration
+	for k, f := range s.cache {
+		select {
+		case <-f.done:
+		default:
+			continue // in flight: its requests still wait for it
+		}
+		if f.mux != mux || !f.valid(cur) || time.Since(f.at) > keep {
+			delete(s.cache, k)
+		}
+	}
+}
+
+// run asks gohlslib once, in its own goroutine: its waits cannot be
+// cancelled, so it ends when the muxer moves on or is closed.
+func (s *Stream) run(f *flight, key flightKey) {
+	rec := &recorder{header: http.Header{}}
+	req := &http.Request{
+		Method: http.MethodGet,
+		URL:    &url.URL{Path: "/" + key.name, RawQuery: key.query},
+		Header: http.Header{},
+	}
+	f.mux.Handle(rec, req)
+	if f.blocking {
+		// Rendered when the awaited part arrived, so at about this
+		// version; a frame later is still a playlist with that part.
+		f.ver = s.ver.Load()
+	}
+	f.finish(rec, key.name)
+	close(f.done)
+	if f.status != http.StatusOK {
+		s.cacheMu.Lock()
+		if s.cache[key] == f {
+			delete(s.cache, key)
+		}
+		s.cacheMu.Unlock()
+	}
+}
+
+// finish turns gohlslib's answer into the headers and body every request
+// of the flight gets.
+func (f *flight) finish(rec *recorder, name string) {
+	if rec.status == 0 && rec.body.Len() == 0 {
+		f.notFound = true
+		f.status = http.StatusNotFound
+		return
+	}
+	f.status = rec.status
+	if f.status == 0 {
+		f.status = http.StatusOK
+	}
+	f.body = rec.body.Bytes()
+	h := http.Header{}
+	for k, v := range rec.header {
+		h[k] = v[:len(v):len(v)]
+	}
+	if f.status >= 400 {
+		h["Cache-Control"] = []string{"no-store"}
 	}
 	if name == "index.m3u8" {
 		// gohlslib lets the multivariant playlist be cached for 30 s, but
 		// it changes when the camera does (codecs, resolution, audio).
-		h.Set("Cache-Control", "no-cache")
+		h["Cache-Control"] = []string{"no-cache"}
 	}
-	body := rec.body.Bytes()
-	if rec.status == http.StatusOK && strings.HasSuffix(name, ".m3u8") {
-		h.Add("Vary", "Accept-Encoding")
-		if len(body) >= 512 && acceptsGzip(r) {
-			writeGzip(w, body)
-			return
+	if f.status == http.StatusOK && f.playlist {
+		h["Vary"] = []string{"Accept-Encoding"}
+		f.gzipOK = len(f.body) >= 512
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(f.body))}
+	f.header = h
+}
+
+// gzipped returns the gzip answer, compressed once for all its requests.
+func (f *flight) gzipped() (http.Header, []byte) {
+	f.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		zw := gzipPool.Get().(*gzip.Writer)
+		zw.Reset(&buf)
+		zw.Write(f.body) //nolint:errcheck // bytes.Buffer does not fail
+		zw.Close()
+		gzipPool.Put(zw)
+		h := make(http.Header, len(f.header)+1)
+		for k, v := range f.header {
+			h[k] = v
 		}
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(rec.status)
-	w.Write(body) //nolint:errcheck // the client went away
+		h["Content-Encoding"] = []string{"gzip"}
+		h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
+		f.gzHeader, f.gzBody = h, buf.Bytes()
+	})
+	return f.gzHeader, f.gzBody
 }
 
 // MaxWait bounds how long any request may be held: three segment
@@ -116,12 +292,9 @@ func (s *Stream) MaxWait() time.Duration {
 func (s *Stream) waitMuxer(ctx context.Context) (muxHandler, <-chan struct{}) {
 	for {
 		s.mu.Lock()
-		mux, ready, lost := s.mux, s.muxReady, s.lostCh
-		if s.lost {
-			lost = nil
-		}
+		ready := s.muxReady
 		s.mu.Unlock()
-		if mux != nil {
+		if mux, lost := s.muxer(); mux != nil {
 			return mux, lost
 		}
 		select {
@@ -130,6 +303,20 @@ func (s *Stream) waitMuxer(ctx context.Context) (muxHandler, <-chan struct{}) {
 			return nil, nil
 		}
 	}
+}
+
+// muxer returns the running muxer (nil if none) and the channel that is
+// closed if the source is lost (nil if it is already lost).
+func (s *Stream) muxer() (muxHandler, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mux == nil {
+		return nil, nil
+	}
+	if s.lost {
+		return s.mux, nil
+	}
+	return s.mux, s.lostCh
 }
 
 // current reports whether mux is still the stream's running muxer.
@@ -185,10 +372,17 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.body.Write(p)
 }
 
+// acceptsGzip reports whether the request accepts gzip, without
+// allocating (it runs for every playlist request).
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		if strings.TrimSpace(strings.SplitN(part, ";", 2)[0]) == "gzip" {
-			return true
+	for _, ae := range r.Header["Accept-Encoding"] {
+		for ae != "" {
+			var part string
+			part, ae, _ = strings.Cut(ae, ",")
+			part, _, _ = strings.Cut(part, ";")
+			if strings.TrimSpace(part) == "gzip" {
+				return true
+			}
 		}
 	}
 	return false
@@ -198,16 +392,3 @@ var gzipPool = sync.Pool{New: func() any {
 	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
 	return zw
 }}
-
-func writeGzip(w http.ResponseWriter, body []byte) {
-	var buf bytes.Buffer
-	zw := gzipPool.Get().(*gzip.Writer)
-	zw.Reset(&buf)
-	zw.Write(body) //nolint:errcheck // bytes.Buffer does not fail
-	zw.Close()
-	gzipPool.Put(zw)
-	w.Header().Set("Content-Encoding", "gzip")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(http.StatusOK)
-	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
-}

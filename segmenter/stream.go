@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
@@ -67,6 +68,13 @@ type Stream struct {
 	lostCh     chan struct{} // closed when the source is lost, releasing waiting requests
 
 	onMux func(au [][]byte) // tests: sees each video access unit given to the muxer
+
+	// Shared answers to HTTP requests (handler.go). ver counts muxer
+	// writes: a rendered playlist is good until the next one.
+	ver      atomic.Uint64
+	cacheMu  sync.Mutex
+	cache    map[flightKey]*flight
+	onFlight func(*flight) // tests: sees the flight each request is answered from
 }
 
 // NewStream returns a stream with no media yet.
@@ -248,6 +256,7 @@ func (s *Stream) WriteVideo(pts int64, ntp time.Time, au [][]byte) {
 	} else {
 		err = s.mux.WriteH264(s.videoTrack, ntp, muxPTS, au)
 	}
+	s.ver.Add(1) // after the write: a playlist rendered from now on may have a new part
 	if err != nil {
 		s.restart("muxer error: " + err.Error())
 	}
@@ -275,6 +284,7 @@ func (s *Stream) WriteAudio(pts int64, ntp time.Time, frames [][]byte) {
 	case *codecs.Opus:
 		err = s.mux.WriteOpus(s.audioTrack, ntp, apts, frames)
 	}
+	s.ver.Add(1)
 	if err != nil {
 		s.restart("muxer error (audio): " + err.Error())
 	}
