@@ -34,8 +34,12 @@ test-short: $(HLSJS)
 	$(GO) test -short -count=1 ./...
 
 # Benchmarks print figures (see BENCHMARKS.md); the fuzzers get minutes.
-bench: build
+# The wall's figures: 9 and 16 tiles over HTTP/1.1 and HTTP/2, 60 s each in
+# headless Chromium (TestWallBench, about 7 minutes).
+bench: build e2e/browser/node_modules
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	RTSP2HLS_BENCH=1 $(GO) test -count=1 -v -run '^TestWallBench$$' -timeout 20m ./e2e
+	$(GO) run ./bench/viewers -bin bin/rtsp2hls -k 500,1000,2000 -d 20s  # LL-HLS viewers of one camera, about 80 s
 	$(MAKE) fuzz-long
 
 fmt:

@@ -32,10 +32,21 @@ type Status struct {
 	Frames        uint64       `json:"frames"`
 	BytesIn       uint64       `json:"bytesIn"`
 	MuxerRestarts int          `json:"muxerRestarts"`
+	// Substream is the status of the camera's substream (named NAME/sub,
+	// its HLS at /cams/NAME/sub/index.m3u8), nil when it has none.
+	Substream *Status `json:"substream"`
 }
 
-// Camera is one running camera.
+// Camera is one running camera: its main stream and, when configured, its
+// substream, each pulled and muxed on its own.
 type Camera struct {
+	cfg  config.Camera
+	main *feed
+	sub  *feed // nil without a substream
+}
+
+// feed is one source read into one HLS stream.
+type feed struct {
 	cfg    config.Camera
 	worker *ingest.Worker
 	stream *segmenter.Stream
@@ -43,10 +54,19 @@ type Camera struct {
 	done   chan struct{}
 }
 
-// start runs a camera reading from src until stop.
-func start(cfg config.Camera, src ingest.Source, log *slog.Logger) *Camera {
+// start runs a camera reading from src, and its substream from subSrc
+// (nil when it has none), until stop.
+func start(cfg config.Camera, src, subSrc ingest.Source, log *slog.Logger) *Camera {
+	c := &Camera{cfg: cfg, main: startFeed(cfg, src, log)}
+	if sub, ok := cfg.SubstreamCamera(); ok && subSrc != nil {
+		c.sub = startFeed(sub, subSrc, log)
+	}
+	return c
+}
+
+func startFeed(cfg config.Camera, src ingest.Source, log *slog.Logger) *feed {
 	stream := segmenter.NewStream(cfg.Name, cfg.HLS, log)
-	c := &Camera{
+	f := &feed{
 		cfg:    cfg,
 		stream: stream,
 		worker: &ingest.Worker{
@@ -58,30 +78,43 @@ func start(cfg config.Camera, src ingest.Source, log *slog.Logger) *Camera {
 		done: make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c.cancel = cancel
+	f.cancel = cancel
 	go func() {
-		defer close(c.done)
-		c.worker.Run(ctx)
+		defer close(f.done)
+		f.worker.Run(ctx)
 		stream.Close()
 	}()
-	return c
+	return f
 }
 
-// stop ends the camera and waits until its connection is closed.
+// stop ends the camera and waits until its connections are closed.
 func (c *Camera) stop() {
-	c.cancel()
-	<-c.done
+	c.main.cancel()
+	if c.sub != nil {
+		c.sub.cancel()
+		<-c.sub.done
+	}
+	<-c.main.done
 }
 
 // Status returns the camera's current status.
 func (c *Camera) Status() Status {
-	ws := c.worker.Status()
-	in := c.stream.Info()
+	st := c.main.status()
+	if c.sub != nil {
+		sub := c.sub.status()
+		st.Substream = &sub
+	}
+	return st
+}
+
+func (f *feed) status() Status {
+	ws := f.worker.Status()
+	in := f.stream.Info()
 	st := Status{
-		Name:          c.cfg.Name,
-		Source:        c.cfg.Redacted(),
+		Name:          f.cfg.Name,
+		Source:        f.cfg.Redacted(),
 		State:         ws.State,
-		Variant:       string(c.cfg.HLS.Variant),
+		Variant:       string(f.cfg.HLS.Variant),
 		Codec:         in.Codec,
 		Width:         in.Width,
 		Height:        in.Height,
@@ -102,4 +135,4 @@ func (c *Camera) Status() Status {
 }
 
 // ServeHTTP serves the camera's HLS files.
-func (c *Camera) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.stream.ServeHTTP(w, r) }
+func (c *Camera) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.main.stream.ServeHTTP(w, r) }

@@ -57,12 +57,19 @@ func (s *Set) Apply(cfgs []config.Camera) error {
 		if err != nil {
 			return err
 		}
-		s.cams[c.Name] = start(c, src, s.log)
+		var subSrc ingest.Source
+		if sub, ok := c.SubstreamCamera(); ok {
+			if subSrc, err = s.source(sub); err != nil {
+				return err
+			}
+		}
+		s.cams[c.Name] = start(c, src, subSrc, s.log)
 	}
 	return nil
 }
 
-// source makes the ingest source a camera's config asks for.
+// source makes the ingest source a camera's config asks for (or its
+// substream's, as given by SubstreamCamera).
 func (s *Set) source(c config.Camera) (ingest.Source, error) {
 	switch c.Kind {
 	case config.KindDemo:
@@ -152,4 +159,16 @@ func (s *Set) HLS(name string) (http.Handler, bool) {
 		return nil, false
 	}
 	return c, true
+}
+
+// SubstreamHLS returns the handler of the HLS files of a camera's
+// substream; false when there is no such camera or it has no substream.
+func (s *Set) SubstreamHLS(name string) (http.Handler, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, ok := s.cams[name]
+	if !ok || c.sub == nil {
+		return nil, false
+	}
+	return c.sub.stream, true
 }

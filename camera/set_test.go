@@ -35,7 +35,7 @@ func TestApplyKeepsUnchangedAndRestartsChanged(t *testing.T) {
 		t.Error("removed camera b still runs")
 	}
 	select {
-	case <-b.done:
+	case <-b.main.done:
 	default:
 		t.Error("removed camera b was not stopped")
 	}
@@ -88,4 +88,58 @@ func names(sts []Status) string {
 		out += st.Name
 	}
 	return out
+}
+
+// A camera with a substream runs two streams: the API nests the
+// substream's status, and its HLS has a handler of its own.
+func TestSubstream(t *testing.T) {
+	s := NewSet("127.0.0.1:0", nil)
+	defer s.Close()
+	cam := demoCam("a", config.VariantLowLatency)
+	cam.Substream = config.Substream{Source: config.SourceDemo, Kind: config.KindDemo}
+	if err := s.Apply([]config.Camera{cam, demoCam("b", config.VariantLowLatency)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, _ := s.Status("a")
+		if sub := st.Substream; sub != nil && sub.State == ingest.StateLive && sub.Width == 640 && st.State == ingest.StateLive {
+			if sub.Name != "a/sub" || sub.Source != "demo" || sub.Substream != nil {
+				t.Errorf("substream status = %+v", sub)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("substream not live: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	main, _ := s.HLS("a")
+	sub, ok := s.SubstreamHLS("a")
+	if !ok || sub == nil || sub == main {
+		t.Fatalf("SubstreamHLS(a) = %v, %v", sub, ok)
+	}
+	if _, ok := s.SubstreamHLS("b"); ok {
+		t.Error("b has no substream but a handler for one")
+	}
+	if st, _ := s.Status("b"); st.Substream != nil {
+		t.Errorf("b: Substream = %+v", st.Substream)
+	}
+	if _, ok := s.SubstreamHLS("zz"); ok {
+		t.Error("handler for an unknown camera")
+	}
+
+	// Dropping the substream is a change: the camera restarts without it.
+	before := s.cams["a"]
+	if err := s.Apply([]config.Camera{demoCam("a", config.VariantLowLatency)}); err != nil {
+		t.Fatal(err)
+	}
+	if s.cams["a"] == before || s.cams["a"].sub != nil {
+		t.Error("camera a kept its substream")
+	}
+	select {
+	case <-before.sub.done:
+	default:
+		t.Error("the old substream still runs")
+	}
 }

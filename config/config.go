@@ -5,7 +5,10 @@
 // program never looks at YAML or fills in defaults itself.
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Variant is the HLS flavour a camera is served in.
 type Variant string
@@ -95,13 +98,40 @@ type HLS struct {
 	SegmentCount    int
 }
 
+// Substream is a camera's second source, typically the camera's own low
+// resolution stream: the wall plays it in its tiles, which need no more,
+// and switches to the main stream when a tile is enlarged.
+//
+// It takes every source value Camera.Source does. The camera's other keys
+// are shared: transport and fingerprint apply to whichever of the two
+// streams is rtsp:// (rtsps://), publishUser and publishPass to a publish
+// substream (pushed to rtsp://HOST:PORT/NAME/sub), the sdp to an rtp://
+// substream, and hls to both. SubstreamCamera gives the substream as a
+// Camera of its own.
+type Substream struct {
+	// Source is the substream: value as written, "" when the camera has
+	// no substream. Like Camera.Source it may hold a password: print
+	// Redact(Source).
+	Source string
+	// Kind is the kind of source, decided by the form of Source.
+	Kind SourceKind
+	// Exec is the command of an exec: substream, without "exec:".
+	Exec string
+}
+
+// SubstreamSuffix follows a camera's name in the name of its substream:
+// "lobby/sub" is the substream's Camera.Name, the path a publish substream
+// is pushed to (rtsp://HOST:PORT/lobby/sub), and where its HLS files are
+// served (/cams/lobby/sub/).
+const SubstreamSuffix = "/sub"
+
 // Camera is one configured camera with its effective settings.
 //
 // Camera must stay comparable with ==, which is how a reload decides
 // whether a running camera changed (camera.Set): its fields are strings,
 // numbers and structs of them, never slices, maps or pointers. Settings
-// that do not apply to the camera's Kind are zero (Transport is
-// TransportAuto).
+// that apply neither to the camera's Kind nor to its substream's are zero
+// (Transport is TransportAuto).
 type Camera struct {
 	// Name is used in URLs: /cams/{Name}/, and in the path a publisher
 	// pushes to: rtsp://HOST:PORT/{Name}.
@@ -136,8 +166,40 @@ type Camera struct {
 	SDPVideoCodec string
 	// HLS is the global hls: block with this camera's overrides applied.
 	HLS HLS
+	// Substream is the camera's second source; its Source is "" when
+	// there is none.
+	Substream Substream
 	// Line is the line of the camera's key in the config file.
 	Line int
+}
+
+// SubstreamCamera returns the camera's substream as a camera of its own,
+// named NAME/sub (SubstreamSuffix), with the settings of c that apply to
+// its kind of source; false when c has no substream.
+func (c Camera) SubstreamCamera() (Camera, bool) {
+	sub := c.Substream
+	if sub.Source == "" {
+		return Camera{}, false
+	}
+	s := Camera{
+		Name:   c.Name + SubstreamSuffix,
+		Source: sub.Source, Kind: sub.Kind, Exec: sub.Exec,
+		Transport: TransportAuto,
+		HLS:       c.HLS,
+		Line:      c.Line,
+	}
+	switch s.Kind {
+	case KindRTSP:
+		s.Transport = c.Transport
+		if s.isRTSPS() {
+			s.Fingerprint = c.Fingerprint
+		}
+	case KindPublish:
+		s.PublishUser, s.PublishPass = c.PublishUser, c.PublishPass
+	case KindRTP:
+		s.SDP, s.SDPVideoCodec = c.SDP, c.SDPVideoCodec
+	}
+	return s, true
 }
 
 // Compilation fails here if a field makes Camera incomparable.
@@ -150,17 +212,80 @@ type RTSP struct {
 	Listen string
 }
 
+// TLS says how the HTTP server gets its certificate; the zero value
+// serves plain HTTP.
+type TLS struct {
+	// Auto: rtsp2hls makes its own certificate on first start and keeps it
+	// in DataDir (tls: auto).
+	Auto bool
+	// Cert and Key are the PEM files given by tls: {cert: FILE, key:
+	// FILE}, relative paths resolved against the config file's directory.
+	// Cert may hold the whole chain, the server's certificate first.
+	Cert, Key string
+}
+
+// Enabled reports whether the HTTP server serves HTTPS.
+func (t TLS) Enabled() bool { return t.Auto || t.Cert != "" }
+
+// Grid is a fixed layout of a wall: Cols tiles across, Rows down. The zero
+// Grid means sized to the number of cameras.
+type Grid struct {
+	Cols, Rows int
+}
+
+// String returns the grid as written in the config and in URLs ("3x3"),
+// or "" for the zero Grid.
+func (g Grid) String() string {
+	if g == (Grid{}) {
+		return ""
+	}
+	return fmt.Sprintf("%dx%d", g.Cols, g.Rows)
+}
+
+// Wall is a named selection of cameras, shown at /walls/{Name}.
+type Wall struct {
+	Name string
+	// Cameras are names of configured cameras, in the order shown.
+	Cameras []string
+	// Grid is the wall's fixed grid, zero to size it to the cameras.
+	Grid Grid
+	// Line is the line of the wall's key in the config file.
+	Line int
+}
+
 // Config is a loaded, validated config file.
 type Config struct {
 	// Path is the file the config was loaded from ("" when parsed from bytes).
 	Path   string
 	Listen string
+	// TLS is how listen serves HTTPS; zero for plain HTTP.
+	TLS TLS
+	// RedirectListen is the address of a plain-HTTP listener that
+	// redirects every request to the HTTPS one; "" for none. It is set
+	// only with TLS.
+	RedirectListen string
+	// DataDir is where rtsp2hls keeps what it makes itself (the tls: auto
+	// certificate): the dataDir: key, relative to the config file's
+	// directory, by default "data" beside the config file.
+	DataDir string
 	// RTSP is the rtsp: block, defaults applied.
 	RTSP RTSP
 	// HLS is the global default block, defaults applied.
 	HLS HLS
 	// Cameras in the order they appear in the file.
 	Cameras []Camera
+	// Walls in the order they appear in the file.
+	Walls []Wall
+}
+
+// Wall returns the wall called name.
+func (c *Config) Wall(name string) (Wall, bool) {
+	for _, w := range c.Walls {
+		if w.Name == name {
+			return w, true
+		}
+	}
+	return Wall{}, false
 }
 
 // Defaults used when a key is absent.
@@ -173,4 +298,6 @@ var (
 		PartDuration:    200 * time.Millisecond,
 		SegmentCount:    7,
 	}
+	// DefaultDataDir is relative to the config file's directory.
+	DefaultDataDir = "data"
 )

@@ -63,7 +63,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		// Unknown keys and shapes.
 		{"unknown top key", "listne: \":8080\"\n",
-			[]want{{1, []string{`unknown key "listne" (known: listen, rtsp, hls, cameras)`, `did you mean "listen"`}}}},
+			[]want{{1, []string{`unknown key "listne" (known: listen, tls, redirectListen, dataDir, rtsp, hls, cameras, walls)`, `did you mean "listen"`}}}},
 		{"unknown hls key", `listen: ":8080"
 # the global block
 hls:
@@ -73,7 +73,7 @@ hls:
   segmentDurtion: 1s
 `, []want{{7, []string{`unknown key "segmentDurtion" in hls (known: variant, segmentDuration, partDuration, segmentCount)`}}}},
 		{"unknown camera key", "cameras:\n  lobby:\n    source: demo\n    sorce: demo\n",
-			[]want{{4, []string{`unknown key "sorce" in camera "lobby"`, "known: source, transport, fingerprint, publishUser, publishPass, sdp, hls"}}}},
+			[]want{{4, []string{`unknown key "sorce" in camera "lobby"`, "known: source, substream, transport, fingerprint, publishUser, publishPass, sdp, hls"}}}},
 		{"unknown camera hls key", "cameras:\n  lobby:\n    source: demo\n    hls:\n      segmentcount: 9\n",
 			[]want{{5, []string{`unknown key "segmentcount" in hls of camera "lobby"`, `did you mean "segmentCount"`}}}},
 		{"top is a list", "- a\n- b\n", []want{{1, []string{"must be a mapping", "a list"}}}},
@@ -540,8 +540,11 @@ func TestLoad(t *testing.T) {
 	if mcast, _ := cfg.Camera("mcast"); mcast.SDP != h264SDP {
 		t.Errorf("mcast = %+v", mcast)
 	}
+	if cfg.DataDir != filepath.Join("testdata", "state") || !cfg.TLS.Auto || cfg.RedirectListen != "127.0.0.1:8081" || len(cfg.Walls) != 1 {
+		t.Errorf("got %+v", cfg)
+	}
 	lobby, _ := cfg.Camera("lobby")
-	if lobby.HLS.Variant != VariantFMP4 || lobby.Transport != TransportTCP || lobby.Line != 9 {
+	if lobby.HLS.Variant != VariantFMP4 || lobby.Transport != TransportTCP || lobby.Line != 12 || lobby.Substream.Kind != KindRTSP {
 		t.Errorf("lobby = %+v", lobby)
 	}
 	if got, want := lobby.Redacted(), "rtsp://admin:xxxxx@192.168.1.10:554/stream1"; got != want {
@@ -604,6 +607,13 @@ func TestPasswordNotInErrors(t *testing.T) {
 		"cameras:\n  a:\n    source: rtp://0.0.0.0:5004\n    sdp: %q\n",
 		"cameras:\n  a:\n    source: rtp://0.0.0.0:5004\n    sdp: \"v=0\\na=control:%s\\n\"\n",
 		"cameras:\n  a:\n    source: \"exec:ffmpeg -i %s -f h264 -\"\n    transport: tcp\n",
+		"cameras:\n  a:\n    source: demo\n    substream: %q\n",
+		"cameras:\n  a:\n    source: demo\n    substream: %q\n    transport: tcp\n",
+		"cameras:\n  a:\n    source: rtp://0.0.0.0:5004\n    substream: %q\n    sdp: testdata/h264.sdp\n",
+		"cameras:\n  a: {source: demo}\nwalls:\n  w: {cameras: [%q]}\n",
+		"tls: {cert: %q, key: x}\n",
+		"dataDir: [%q]\n",
+		"tls: auto\nredirectListen: %q\n",
 	}
 	urls := []string{
 		"rtsp://admin:%s@/nohost",

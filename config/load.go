@@ -40,18 +40,19 @@ var cameraNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // Keys of each mapping, in the order they are listed in errors.
 var (
-	topKeys    = []string{"listen", "rtsp", "hls", "cameras"}
+	topKeys    = []string{"listen", "tls", "redirectListen", "dataDir", "rtsp", "hls", "cameras", "walls"}
 	rtspKeys   = []string{"listen"}
 	hlsKeys    = []string{"variant", "segmentDuration", "partDuration", "segmentCount"}
-	cameraKeys = []string{"source", "transport", "fingerprint", "publishUser", "publishPass", "sdp", "hls"}
+	cameraKeys = []string{"source", "substream", "transport", "fingerprint", "publishUser", "publishPass", "sdp", "hls"}
 	variants   = []string{string(VariantLowLatency), string(VariantFMP4), string(VariantMPEGTS)}
 	transports = []string{string(TransportAuto), string(TransportTCP), string(TransportUDP), string(TransportMulticast)}
 )
 
 // Load reads and validates the config file at path. An unreadable file
 // yields the error from os.ReadFile (errors.Is(err, fs.ErrNotExist) works);
-// a file with mistakes yields an *Error listing all of them. SDP files
-// named by relative paths are read from the directory of path.
+// a file with mistakes yields an *Error listing all of them. SDP and TLS
+// files named by relative paths are read from the directory of path, and
+// a relative dataDir is in that directory too.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -66,7 +67,8 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse validates a config held in memory; errors name the file "config".
-// SDP files named by relative paths are read from the current directory.
+// Relative paths (SDP and TLS files, dataDir) are relative to the current
+// directory.
 func Parse(data []byte) (*Config, error) {
 	return parse(parseName, "", data)
 }
@@ -91,11 +93,12 @@ func (c Camera) Redacted() string {
 	return Redact(c.Source)
 }
 
-// parse parses data, read from file; relative SDP paths are relative to
-// dir ("" for the current directory).
+// parse parses data, read from file; relative paths are relative to dir
+// ("" for the current directory).
 func parse(file, dir string, data []byte) (*Config, error) {
 	p := &parser{dir: dir}
-	cfg := &Config{Listen: DefaultListen, RTSP: RTSP{Listen: DefaultRTSPListen}, HLS: DefaultHLS}
+	cfg := &Config{Listen: DefaultListen, RTSP: RTSP{Listen: DefaultRTSPListen}, HLS: DefaultHLS,
+		DataDir: p.path(DefaultDataDir)}
 	if root := p.document(data); root != nil {
 		p.top(root, cfg)
 	}
@@ -109,9 +112,20 @@ func parse(file, dir string, data []byte) (*Config, error) {
 // structs: that is what gives every message a line, lets unknown keys be
 // reported instead of silently ignored, and keeps cameras in file order.
 type parser struct {
-	dir       string // directory of relative SDP paths
+	dir       string // directory of relative paths
 	problems  []Problem
 	expanding map[*yaml.Node]bool // mappings being expanded by pairs
+	// cameraNames holds every name under cameras:, valid camera or not,
+	// so that a wall naming a camera with a mistake is not reported too.
+	cameraNames map[string]bool
+}
+
+// path resolves a path written in the config against its directory.
+func (p *parser) path(s string) string {
+	if filepath.IsAbs(s) || p.dir == "" {
+		return filepath.Clean(s)
+	}
+	return filepath.Join(p.dir, s)
 }
 
 // errorf records a problem. Every message goes through Redact as a last
@@ -201,7 +215,9 @@ func (p *parser) top(n *yaml.Node, cfg *Config) {
 		p.errorf(n.Line, "the file must be a mapping with the keys %s, not %s", strings.Join(topKeys, ", "), kindName(n))
 		return
 	}
-	var hlsNode, camerasNode *yaml.Node
+	var hlsNode, camerasNode, wallsNode *yaml.Node
+	var redirect *pair
+	tlsSet := false                    // tls: was given, valid or not
 	listenLine, rtspListenLine := 0, 0 // 0: default; -1: invalid
 	for _, kv := range p.pairs(n, "key") {
 		switch kv.key {
@@ -214,12 +230,27 @@ func (p *parser) top(n *yaml.Node, cfg *Config) {
 					listenLine = -1
 				}
 			}
+		case "tls":
+			tlsSet = !isNull(resolve(kv.v))
+			cfg.TLS = p.tls(kv.v)
+		case "redirectListen":
+			redirect = &kv
+		case "dataDir":
+			if s, ok := p.str(kv.v, "dataDir"); ok {
+				if strings.TrimSpace(s) == "" {
+					p.errorf(kv.v.Line, "dataDir is empty (leave it out for %s beside the config file)", quote(DefaultDataDir))
+				} else {
+					cfg.DataDir = p.path(s)
+				}
+			}
 		case "rtsp":
 			rtspListenLine = p.rtsp(kv.v, &cfg.RTSP)
 		case "hls":
 			hlsNode = kv.v
 		case "cameras":
 			camerasNode = kv.v
+		case "walls":
+			wallsNode = kv.v
 		default:
 			p.unknown(kv.k, "", topKeys)
 		}
@@ -228,8 +259,15 @@ func (p *parser) top(n *yaml.Node, cfg *Config) {
 	p.checkHLS("hls: ", global)
 	cfg.HLS = global.HLS
 	cfg.Cameras = p.cameras(camerasNode, global)
-	if listenLine >= 0 && rtspListenLine >= 0 && slices.ContainsFunc(cfg.Cameras, func(c Camera) bool { return c.Kind == KindPublish }) {
+	cfg.Walls = p.walls(wallsNode)
+	publish := slices.ContainsFunc(cfg.Cameras, func(c Camera) bool {
+		return c.Kind == KindPublish || c.Substream.Kind == KindPublish
+	})
+	if listenLine >= 0 && rtspListenLine >= 0 && publish {
 		p.checkListenClash(cfg, listenLine, rtspListenLine)
+	}
+	if redirect != nil {
+		p.redirectListen(cfg, *redirect, tlsSet, listenLine, rtspListenLine, publish)
 	}
 }
 
@@ -265,25 +303,8 @@ func (p *parser) rtsp(n *yaml.Node, r *RTSP) int {
 // same port, which would fail at startup with "address already in use".
 // The lines are where each address was written (0 for a default).
 func (p *parser) checkListenClash(cfg *Config, listenLine, rtspLine int) {
-	h1, p1, _ := net.SplitHostPort(cfg.Listen)
-	h2, p2, _ := net.SplitHostPort(cfg.RTSP.Listen)
-	n1, err1 := net.LookupPort("tcp", p1)
-	n2, err2 := net.LookupPort("tcp", p2)
-	if err1 != nil || err2 != nil || n1 != n2 || n1 == 0 {
+	if !sameListenPort(cfg.Listen, cfg.RTSP.Listen) {
 		return
-	}
-	anyHost := func(h string) bool {
-		a, err := netip.ParseAddr(h)
-		return h == "" || (err == nil && a.IsUnspecified())
-	}
-	if h1 != h2 && !anyHost(h1) && !anyHost(h2) {
-		return
-	}
-	origin := func(line int) string {
-		if line == 0 {
-			return "default"
-		}
-		return fmt.Sprintf("line %d", line)
 	}
 	const need = "publish cameras need the RTSP server on a port of its own"
 	if rtspLine > 0 {
@@ -498,7 +519,9 @@ func (p *parser) cameras(n *yaml.Node, global hlsBlock) []Camera {
 		return nil
 	}
 	var cams []Camera
+	p.cameraNames = make(map[string]bool)
 	for _, kv := range p.pairs(n, "camera") {
+		p.cameraNames[kv.key] = true
 		if cam, ok := p.camera(kv, global); ok {
 			p.checkRTPClash(cam, cams)
 			cams = append(cams, cam)
@@ -507,28 +530,68 @@ func (p *parser) cameras(n *yaml.Node, global hlsBlock) []Camera {
 	return cams
 }
 
-// checkRTPClash reports an rtp:// camera that would receive on the same
-// address and port as an earlier one: the second could not bind, or the
-// two would get each other's packets.
-func (p *parser) checkRTPClash(cam Camera, earlier []Camera) {
-	a := cam.RTPAddr()
-	if !a.IsValid() {
-		return
+// rtpUse is an address a camera receives RTP on, and the key that says so.
+type rtpUse struct {
+	key, source string // "source" or "substream", and its value
+	addr        netip.AddrPort
+}
+
+// rtpUses returns the addresses c receives RTP on: its source's and its
+// substream's, when they are rtp:// URLs.
+func rtpUses(c Camera) []rtpUse {
+	var out []rtpUse
+	if a := c.RTPAddr(); a.IsValid() {
+		out = append(out, rtpUse{"source", c.Source, a})
 	}
-	for _, e := range earlier {
-		b := e.RTPAddr()
-		if !b.IsValid() || a.Port() != b.Port() {
-			continue
+	if sub, ok := c.SubstreamCamera(); ok {
+		if a := sub.RTPAddr(); a.IsValid() {
+			out = append(out, rtpUse{"substream", sub.Source, a})
 		}
-		same := a.Addr() == b.Addr()
-		if !a.Addr().IsMulticast() && !b.Addr().IsMulticast() {
-			// A socket on 0.0.0.0 or :: takes the port on every address.
-			same = same || a.Addr().IsUnspecified() || b.Addr().IsUnspecified()
+	}
+	return out
+}
+
+// sameRTPPort reports whether sockets for a and b would take the same
+// packets (or the second could not bind).
+func sameRTPPort(a, b netip.AddrPort) bool {
+	if a.Port() != b.Port() {
+		return false
+	}
+	same := a.Addr() == b.Addr()
+	if !a.Addr().IsMulticast() && !b.Addr().IsMulticast() {
+		// A socket on 0.0.0.0 or :: takes the port on every address.
+		same = same || a.Addr().IsUnspecified() || b.Addr().IsUnspecified()
+	}
+	return same
+}
+
+// checkRTPClash reports an rtp:// camera (or substream) that would
+// receive on the same address and port as an earlier one, or as its own
+// source: the second could not bind, or the two would get each other's
+// packets.
+func (p *parser) checkRTPClash(cam Camera, earlier []Camera) {
+	own := rtpUses(cam)
+	for i, a := range own {
+		for _, b := range own[:i] {
+			if sameRTPPort(a.addr, b.addr) {
+				p.errorf(cam.Line, "camera %s: substream %s receives on the same port as its source %s; give the substream a port of its own",
+					quote(cam.Name), quote(a.source), quote(b.source))
+				return
+			}
 		}
-		if same {
-			p.errorf(cam.Line, "camera %s: source %s receives on the same port as camera %s (line %d), %s; give each rtp:// camera its own port",
-				quote(cam.Name), quote(cam.Source), quote(e.Name), e.Line, quote(e.Source))
-			return
+		for _, e := range earlier {
+			for _, b := range rtpUses(e) {
+				if !sameRTPPort(a.addr, b.addr) {
+					continue
+				}
+				whose := ""
+				if b.key == "substream" {
+					whose = "its substream "
+				}
+				p.errorf(cam.Line, "camera %s: %s %s receives on the same port as camera %s (line %d), %s%s; give each rtp:// camera its own port",
+					quote(cam.Name), a.key, quote(a.source), quote(e.Name), e.Line, whose, quote(b.source))
+				return
+			}
 		}
 	}
 }
@@ -576,6 +639,9 @@ func (p *parser) camera(kv pair, global hlsBlock) (Camera, bool) {
 	} else if s, set := p.str(fv, prefix+"source"); !set || !p.source(&cam, s, fv.Line, prefix) {
 		ok = false
 	}
+	if f := keys["substream"]; f != nil && !p.substream(&cam, *f, prefix) {
+		ok = false
+	}
 
 	var hlsNode *yaml.Node
 	sdpLine := 0
@@ -612,12 +678,12 @@ func (p *parser) camera(kv pair, global hlsBlock) (Camera, bool) {
 			hlsNode = f.v
 		}
 	}
-	if (keys["publishUser"] != nil || keys["publishPass"] != nil) && (cam.Kind == KindPublish || cam.Kind == "") {
+	if (keys["publishUser"] != nil || keys["publishPass"] != nil) && (cam.Kind == KindPublish || cam.Kind == "" || cam.Substream.Kind == KindPublish) {
 		if !p.publishAuth(&cam, keys["publishUser"], keys["publishPass"], prefix) {
 			ok = false
 		}
 	}
-	if cam.Kind == KindRTP && keys["sdp"] == nil {
+	if (cam.Kind == KindRTP || cam.Substream.Kind == KindRTP) && keys["sdp"] == nil {
 		p.errorf(line, "%ssdp is required for rtp:// sources: the SDP text, or the path of an SDP file, naming the stream's codec (such as %s)", prefix, sdpExample)
 		ok = false
 	}

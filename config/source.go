@@ -166,15 +166,45 @@ func parseRTP(u *url.URL) (netip.AddrPort, string) {
 // keyKinds says which kinds of source each kind-specific camera key is
 // for: ok says whether the key applies to a camera, and what names those
 // sources in messages.
+//
+// A key applies when it is for the kind of the camera's source or of its
+// substream: the two share the camera's keys.
 var keyKinds = map[string]struct {
 	ok   func(Camera) bool
 	what string
 }{
-	"transport":   {func(c Camera) bool { return c.Kind == KindRTSP }, "rtsp:// and rtsps:// sources"},
-	"fingerprint": {Camera.isRTSPS, "rtsps:// sources"},
-	"publishUser": {func(c Camera) bool { return c.Kind == KindPublish }, "publish sources"},
-	"publishPass": {func(c Camera) bool { return c.Kind == KindPublish }, "publish sources"},
-	"sdp":         {func(c Camera) bool { return c.Kind == KindRTP }, "rtp:// sources"},
+	"transport":   {func(c Camera) bool { return c.Kind == KindRTSP || c.Substream.Kind == KindRTSP }, "rtsp:// and rtsps:// sources"},
+	"fingerprint": {func(c Camera) bool { return c.isRTSPS() || c.subIsRTSPS() }, "rtsps:// sources"},
+	"publishUser": {func(c Camera) bool { return c.Kind == KindPublish || c.Substream.Kind == KindPublish }, "publish sources"},
+	"publishPass": {func(c Camera) bool { return c.Kind == KindPublish || c.Substream.Kind == KindPublish }, "publish sources"},
+	"sdp":         {func(c Camera) bool { return c.Kind == KindRTP || c.Substream.Kind == KindRTP }, "rtp:// sources"},
+}
+
+// subIsRTSPS reports whether the camera's substream is pulled over RTSP
+// with TLS.
+func (c Camera) subIsRTSPS() bool {
+	sub, ok := c.SubstreamCamera()
+	return ok && sub.isRTSPS()
+}
+
+// substream checks the substream: value of cam (kv) and on success sets
+// cam.Substream. It takes any source value source does.
+func (p *parser) substream(cam *Camera, kv pair, prefix string) bool {
+	v := resolve(kv.v)
+	if isNull(v) {
+		p.errorf(kv.k.Line, "%ssubstream is empty (want %s, or leave the key out)", prefix, sourceForms)
+		return false
+	}
+	s, set := p.str(v, prefix+"substream")
+	if !set {
+		return false
+	}
+	var sub Camera
+	if !p.source(&sub, s, v.Line, prefix+"substream ") {
+		return false
+	}
+	cam.Substream = Substream{Source: sub.Source, Kind: sub.Kind, Exec: sub.Exec}
+	return true
 }
 
 // applies reports whether the camera key kv may be set for cam, reporting
@@ -185,7 +215,11 @@ func (p *parser) applies(cam Camera, kv pair, prefix string) bool {
 	if !ok || cam.Kind == "" || k.ok(cam) {
 		return true
 	}
-	p.errorf(kv.k.Line, "%s%s is only for %s (this source is %s)", prefix, kv.key, k.what, cam.kindLabel())
+	what := "this source is " + cam.kindLabel()
+	if sub, ok := cam.SubstreamCamera(); ok {
+		what = fmt.Sprintf("this source is %s, its substream %s", cam.kindLabel(), sub.kindLabel())
+	}
+	p.errorf(kv.k.Line, "%s%s is only for %s (%s)", prefix, kv.key, k.what, what)
 	return false
 }
 

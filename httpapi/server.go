@@ -1,39 +1,78 @@
 // Package httpapi is rtsp2hls's HTTP side: the pages, each camera's HLS
-// files, the JSON API and the health check, on one net/http server.
+// files, the JSON API and the health check, on one net/http server, over
+// HTTPS and HTTP/2 when TLS is configured.
 package httpapi
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/rtsp2hls/rtsp2hls/camera"
+	"github.com/rtsp2hls/rtsp2hls/config"
 	"github.com/rtsp2hls/rtsp2hls/player"
 )
+
+// Options are the parts of Handler's routes that come from the config.
+type Options struct {
+	// Walls are the named walls, served at /walls/{name}.
+	Walls []config.Wall
+	// CA is the certificate of tls: auto's authority (PEM), offered at
+	// /ca.pem; nil for none.
+	CA []byte
+}
 
 // Cameras is what the HTTP side needs from the running cameras.
 type Cameras interface {
 	Statuses() []camera.Status
 	Status(name string) (camera.Status, bool)
 	HLS(name string) (http.Handler, bool)
+	// SubstreamHLS is HLS for a camera's substream; false when the
+	// camera is unknown or has none.
+	SubstreamHLS(name string) (http.Handler, bool)
 }
 
 // Handler returns the routes of rtsp2hls:
 //
-//	/                        the wall
-//	/cams/{name}/            a camera's page
-//	/cams/{name}/{file}      a camera's HLS files (index.m3u8 and the rest)
-//	/assets/{file}           scripts, styles, hls.js
-//	/api/v1/cameras          JSON list of cameras
-//	/api/v1/cameras/{name}   JSON of one camera
-//	/healthz                 200 "ok" while the server runs
-func Handler(cams Cameras, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.Default()
+//	/                           the wall of every camera
+//	/walls/{name}               a named wall
+//	/cams/{name}/               a camera's page
+//	/cams/{name}/{file}         a camera's HLS files (index.m3u8 and the rest)
+//	/cams/{name}/sub/{file}     its substream's HLS files
+//	/assets/{file}              scripts, styles, hls.js
+//	/api/v1/cameras             JSON list of cameras
+//	/api/v1/cameras/{name}      JSON of one camera
+//	/api/v1/walls               JSON list of named walls
+//	/api/v1/walls/{name}        JSON of one wall
+//	/ca.pem                     the certificate to trust, with tls: auto (Options.CA)
+//	/healthz                    200 "ok" while the server runs
+func Handler(cams Cameras, o Options) http.Handler {
+	byName := make(map[string]wallJSON, len(o.Walls))
+	list := make([]wallJSON, 0, len(o.Walls))
+	for _, w := range o.Walls {
+		j := wallJSON{Name: w.Name, Cameras: w.Cameras, Grid: w.Grid.String()}
+		byName[w.Name] = j
+		list = append(list, j)
 	}
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", player.ServeWall)
+	if o.CA != nil {
+		mux.HandleFunc("GET /ca.pem", serveCA(o.CA))
+	}
+	mux.HandleFunc("GET /walls/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := byName[r.PathValue("name")]; !ok {
+			notFound(w, "no such wall")
+			return
+		}
+		player.ServeWall(w, r)
+	})
+	mux.HandleFunc("GET /walls/{name}/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/walls/"+r.PathValue("name"), http.StatusMovedPermanently)
+	})
 	mux.Handle("GET /assets/", player.Assets())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -59,7 +98,30 @@ func Handler(cams Cameras, log *slog.Logger) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+	mux.HandleFunc("GET /cams/{name}/sub/{file}", func(w http.ResponseWriter, r *http.Request) {
+		h, ok := cams.SubstreamHLS(r.PathValue("name"))
+		if !ok {
+			if _, known := cams.Status(r.PathValue("name")); known {
+				notFound(w, "camera has no substream")
+			} else {
+				notFound(w, "no such camera")
+			}
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 
+	mux.HandleFunc("GET /api/v1/walls", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, list)
+	})
+	mux.HandleFunc("GET /api/v1/walls/{name}", func(w http.ResponseWriter, r *http.Request) {
+		wall, ok := byName[r.PathValue("name")]
+		if !ok {
+			writeJSON(w, http.StatusNotFound, apiError{Error: "no such wall"})
+			return
+		}
+		writeJSON(w, http.StatusOK, wall)
+	})
 	mux.HandleFunc("GET /api/v1/cameras", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, cams.Statuses())
 	})
@@ -76,16 +138,26 @@ func Handler(cams Cameras, log *slog.Logger) http.Handler {
 
 // NewServer returns an http.Server for h with timeouts that keep slow or
 // idle clients from holding sockets, and no write timeout short enough to
-// cut an LL-HLS blocking reload (segmenter bounds those itself). It speaks
-// HTTP/1.1 and unencrypted HTTP/2 (h2c); over TLS, HTTP/2 as usual.
-func NewServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
+// cut an LL-HLS blocking reload (segmenter bounds those itself).
+//
+// With tlsConfig (serve it with ServeTLS(ln, "", "")) it speaks HTTPS,
+// HTTP/2 or HTTP/1.1 as the client prefers (ALPN): browsers speak HTTP/2
+// only over TLS, and only HTTP/2 carries many LL-HLS players at once,
+// since each holds a blocking request open and HTTP/1.1 browsers open
+// just 6 connections per host. Without, it speaks HTTP/1.1 and
+// unencrypted HTTP/2 (h2c, for other clients).
+func NewServer(addr string, h http.Handler, tlsConfig *tls.Config, log *slog.Logger) *http.Server {
+	if log == nil {
+		log = slog.Default()
+	}
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetHTTP2(true)
-	protocols.SetUnencryptedHTTP2(true)
+	protocols.SetUnencryptedHTTP2(tlsConfig == nil)
 	return &http.Server{
 		Addr:              addr,
 		Handler:           h,
+		TLSConfig:         tlsConfig,
 		Protocols:         &protocols,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -100,9 +172,23 @@ type apiError struct {
 	Error string `json:"error"`
 }
 
+// wallJSON is the API's JSON of a named wall.
+type wallJSON struct {
+	Name    string   `json:"name"`
+	Cameras []string `json:"cameras"`
+	Grid    string   `json:"grid"` // "3x3", or "" for a grid sized to the cameras
+}
+
+// serverTimeHeader carries the server's clock (Unix milliseconds) on every
+// API answer. The pages show how far each picture is behind live from the
+// stream's program date time, which is stamped with the server's clock:
+// this lets them correct for a viewer whose clock is off.
+const serverTimeHeader = "X-Server-Time"
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set(serverTimeHeader, strconv.FormatInt(time.Now().UnixMilli(), 10))
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

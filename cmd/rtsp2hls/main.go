@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -53,9 +54,24 @@ func run(configPath string, log *slog.Logger) error {
 		log.Warn("hls.js is not embedded (build with `make build`); only browsers with native HLS will play")
 	}
 
+	var tlsConfig *tls.Config
+	var caPEM []byte // tls: auto's authority, offered for download
+	if cfg.TLS.Enabled() {
+		if tlsConfig, caPEM, err = httpapi.TLSConfig(cfg.TLS, cfg.DataDir, log); err != nil {
+			return err
+		}
+	}
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
+	}
+	var redirectLn net.Listener
+	if cfg.RedirectListen != "" {
+		if redirectLn, err = net.Listen("tcp", cfg.RedirectListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("redirectListen: %w", err)
+		}
 	}
 
 	cams := camera.NewSet(cfg.RTSP.Listen, log)
@@ -64,11 +80,24 @@ func run(configPath string, log *slog.Logger) error {
 		return err
 	}
 
-	srv := httpapi.NewServer(cfg.Listen, httpapi.Handler(cams, log), log)
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("rtsp2hls listening", "version", version, "addr", ln.Addr().String(),
-		"config", configPath, "cameras", len(cfg.Cameras))
+	srv := httpapi.NewServer(cfg.Listen, httpapi.Handler(cams, httpapi.Options{Walls: cfg.Walls, CA: caPEM}), tlsConfig, log)
+	serveErr := make(chan error, 2)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { serveErr <- srv.Serve(ln) }()
+	}
+	log.Info("rtsp2hls listening", "version", version, "addr", ln.Addr().String(), "scheme", scheme,
+		"config", configPath, "cameras", len(cfg.Cameras), "walls", len(cfg.Walls))
+	var redirect *http.Server
+	if redirectLn != nil {
+		port := ln.Addr().(*net.TCPAddr).Port
+		redirect = httpapi.NewServer(cfg.RedirectListen, httpapi.RedirectHandler(port, caPEM), nil, log)
+		go func() { serveErr <- redirect.Serve(redirectLn) }()
+		log.Info("redirecting plain HTTP to HTTPS", "addr", redirectLn.Addr().String())
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -84,12 +113,20 @@ func run(configPath string, log *slog.Logger) error {
 	cams.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
+	servers := []*http.Server{srv}
+	if redirect != nil {
+		servers = append(servers, redirect)
 	}
-	srv.Close()
-	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		s.Close()
+	}
+	for range servers {
+		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	return nil
 }

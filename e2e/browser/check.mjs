@@ -2,7 +2,8 @@
 // Headless-browser check for rtsp2hls pages, run by the Go e2e tests.
 //
 //   node e2e/browser/check.mjs --url URL --seconds N [--screenshot FILE]
-//       [--chromium PATH] [--width W --height H] [--console]
+//       [--chromium PATH] [--width W --height H] [--console] [--insecure]
+//       [--latency-ms N] [--actions JSON]
 //
 // Opens URL in the system Chromium (never a downloaded one), watches every
 // <video> on the page for N seconds and prints ONE JSON object on stdout:
@@ -19,6 +20,40 @@
 //
 // --console also records every console message (any type) in "console",
 // which helps when a test fails.
+// --insecure accepts any TLS certificate (rtsp2hls's own, made by tls: auto).
+// --latency-ms adds N ms to every request before its answer starts (Chromium's
+// network emulation), as a network's round trip would: on loopback there is
+// none, and what it costs many players to share a few connections shows
+// only with one.
+//
+// Each video also reports: "stream" (its data-stream, "main" or "sub"),
+// "rect" (its box in the viewport: x, y, w, h), "onScreen" (the box
+// overlaps the viewport), "pdtLatencyS" (the latency the page computes
+// from the program date time, what its tiles show), "shownLatency" (the
+// text of the tile's readout), "suspended" and "suspends" (whether the
+// page has stopped the video because nobody can see it, and how often).
+// The report also has "requests": HLS requests made, per stream
+// ("NAME" or "NAME/sub"), and "protocols": requests per HTTP version
+// ("h2", "http/1.1"), from the page's resource timing.
+//
+// --actions is a JSON list of steps, each at a time from navigation:
+//   [{"at": 10, "label": "enlarge", "focus": "SELECTOR", "key": "Enter"},
+//    {"at": 20, "click": "SELECTOR"}, {"at": 30, "scroll": 2000},
+//    {"at": 40, "hide": true}, {"at": 50, "hide": false}, {"at": 60, "eval": "JS"}]
+// "hide" makes the page hidden (true) or visible again (false), as when its
+// tab goes to the background and comes back. Playwright keeps every page
+// visible, even behind another tab, so this overrides
+// document.visibilityState and document.hidden and fires visibilitychange,
+// which is what a browser does.
+// Just before each step the report's "marks" gets {at, label, unixMs,
+// videos, tiles, requests, protocols}: what had happened up to then (and
+// when, in Unix milliseconds), so a test can tell what happened between
+// two steps.
+//
+// "tiles" lists the page's camera tiles (.tile) in document order:
+// {name, badge, overlay, title, rect, enlarged}: the camera name, the
+// badge's text, the overlay's title ("" when hidden), the tile's hover
+// text and its box.
 // latencyS is hls.js's estimate of the distance to the live edge, read from
 // the page's debugging hook (window.rtsp2hls.players); null when unknown.
 //
@@ -40,7 +75,8 @@ import { chromium } from 'playwright-core';
 const MAX_LIST = 200; // cap each list so a recovery loop cannot flood stdout
 
 function parseArgs(argv) {
-  const opts = { url: '', seconds: 10, screenshot: '', chromium: '/usr/bin/chromium', width: 1280, height: 720, console: false };
+  const opts = { url: '', seconds: 10, screenshot: '', chromium: '/usr/bin/chromium', width: 1280, height: 720, console: false,
+    insecure: false, actions: [], latencyMs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const eq = a.indexOf('=');
@@ -54,11 +90,16 @@ function parseArgs(argv) {
       case 'width': opts.width = Number(val()); break;
       case 'height': opts.height = Number(val()); break;
       case 'console': opts.console = true; break;
+      case 'insecure': opts.insecure = true; break;
+      case 'latency-ms': opts.latencyMs = Number(val()); break;
+      case 'actions': opts.actions = JSON.parse(val()); break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }
   if (!opts.url) throw new Error('--url is required');
   if (!(opts.seconds > 0)) throw new Error('--seconds must be > 0');
+  if (!Array.isArray(opts.actions)) throw new Error('--actions must be a JSON list');
+  opts.actions.sort((a, b) => a.at - b.at);
   return opts;
 }
 
@@ -68,6 +109,18 @@ function pageProbe() {
   const GAP_MS = 500; // freezes longer than this are listed in "gaps"
   const stats = [];
   window.__rtsp2hlsCheck = stats;
+  // HTTP versions of every request, from resource timing (the default
+  // buffer of 250 entries would fill in seconds, so count as they come).
+  const protocols = {};
+  window.__rtsp2hlsProtocols = protocols;
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const p = e.nextHopProtocol || 'unknown';
+        protocols[p] = (protocols[p] || 0) + 1;
+      }
+    }).observe({ type: 'resource', buffered: true });
+  } catch (e) { /* old browser: no protocols */ }
   const seen = new WeakSet();
   function watch(video) {
     seen.add(video);
@@ -110,10 +163,21 @@ function collect() {
     const v = s.video;
     let dropped = null;
     let latency = null;
+    let p = null;
     try {
-      const p = window.rtsp2hls && window.rtsp2hls.players && window.rtsp2hls.players[v.getAttribute('data-camera')];
-      if (p && p.video === v && p.hls && Number.isFinite(p.hls.latency)) latency = Math.round(p.hls.latency * 1000) / 1000;
+      p = v.rtsp2hlsPlayer || null;
+      const reg = window.rtsp2hls && window.rtsp2hls.players && window.rtsp2hls.players[v.getAttribute('data-camera')];
+      if (!p && reg && reg.video === v) p = reg;
+      if (p && p.hls && Number.isFinite(p.hls.latency)) latency = Math.round(p.hls.latency * 1000) / 1000;
     } catch (e) { /* the hook is optional */ }
+    let pdt = null;
+    try {
+      const l = p && typeof p.latency === 'function' ? p.latency() : null;
+      if (Number.isFinite(l)) pdt = Math.round(l * 1000) / 1000;
+    } catch (e) { /* optional */ }
+    const tile = v.closest ? v.closest('.tile') : null;
+    const shown = tile ? tile.querySelector('.latency') : null;
+    const r = v.getBoundingClientRect();
     if (typeof v.getVideoPlaybackQuality === 'function') dropped = v.getVideoPlaybackQuality().droppedVideoFrames;
     return {
       camera: v.getAttribute('data-camera') || '',
@@ -132,8 +196,57 @@ function collect() {
       latencyS: latency,
       inDocument: v.isConnected,
       hasRVFC: typeof v.requestVideoFrameCallback === 'function',
+      stream: v.getAttribute('data-stream') || '',
+      rect: { x: Math.round(r.x), y: Math.round(r.y), w: Math.round(r.width), h: Math.round(r.height) },
+      onScreen: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth,
+      pdtLatencyS: pdt,
+      shownLatency: shown && !shown.hidden ? shown.textContent : '',
+      suspended: p ? !!p.suspended : null,
+      suspends: p ? p.suspends || 0 : null,
     };
   });
+}
+
+function collectTiles() {
+  return Array.from(document.querySelectorAll('.tile')).map((t) => {
+    const r = t.getBoundingClientRect();
+    const badge = t.querySelector('.badge') || document.getElementById('badge');
+    const overlay = t.querySelector('.overlay');
+    const title = overlay && !overlay.hidden ? overlay.querySelector('.title') : null;
+    return {
+      name: t.getAttribute('data-tile') || '',
+      badge: badge ? badge.textContent : '',
+      overlay: title ? title.textContent : '',
+      title: t.title || '',
+      rect: { x: Math.round(r.x), y: Math.round(r.y), w: Math.round(r.width), h: Math.round(r.height) },
+      enlarged: t.classList.contains('enlarged'),
+    };
+  });
+}
+
+function setHidden(hidden) {
+  if (hidden) {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+  } else {
+    delete document.visibilityState;
+    delete document.hidden;
+  }
+  document.dispatchEvent(new Event('visibilitychange'));
+}
+
+function collectProtocols() {
+  return Object.assign({}, window.__rtsp2hlsProtocols || {});
+}
+
+// hlsStream names the camera stream an HLS request is for: "NAME" for
+// /cams/NAME/FILE, "NAME/sub" for /cams/NAME/sub/FILE; "" for others.
+function hlsStream(url) {
+  let path;
+  try { path = new URL(url).pathname; } catch (e) { return ''; }
+  const m = /^\/cams\/([^/]+)\/(sub\/)?[^/]+$/.exec(path);
+  if (!m) return '';
+  return decodeURIComponent(m[1]) + (m[2] ? '/sub' : '');
 }
 
 function push(list, item) {
@@ -159,6 +272,10 @@ async function main() {
     pageErrors: [],
     failedRequests: [],
     httpErrors: [],
+    requests: {},
+    protocols: {},
+    marks: [],
+    tiles: [],
   };
 
   // Never hang a test run: whatever happens, give up well after the window.
@@ -194,8 +311,15 @@ async function main() {
   }
 
   try {
-    const context = await browser.newContext({ viewport: { width: opts.width, height: opts.height } });
+    const context = await browser.newContext({ viewport: { width: opts.width, height: opts.height }, ignoreHTTPSErrors: opts.insecure });
     const page = await context.newPage();
+    if (opts.latencyMs > 0) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false, latency: opts.latencyMs, downloadThroughput: -1, uploadThroughput: -1,
+      });
+    }
     const t0 = performance.now();
     await page.addInitScript(pageProbe);
 
@@ -211,6 +335,10 @@ async function main() {
       const f = req.failure();
       push(out.failedRequests, { url: req.url(), error: f ? f.errorText : '' });
     });
+    page.on('request', (req) => {
+      const k = hlsStream(req.url());
+      if (k) out.requests[k] = (out.requests[k] || 0) + 1;
+    });
     page.on('response', (res) => {
       if (res.status() >= 400) push(out.httpErrors, { url: res.url(), status: res.status() });
     });
@@ -223,12 +351,36 @@ async function main() {
     }
 
     if (!out.navigationError) {
-      await page.waitForTimeout(opts.seconds * 1000);
+      for (const a of opts.actions) {
+        const wait = t0 + a.at * 1000 - performance.now();
+        if (wait > 0) await page.waitForTimeout(wait);
+        out.marks.push({
+          at: a.at, label: a.label || '', unixMs: Date.now(),
+          videos: (await page.evaluate(collect)).filter((v) => v.inDocument),
+          tiles: await page.evaluate(collectTiles),
+          requests: Object.assign({}, out.requests),
+          protocols: await page.evaluate(collectProtocols),
+        });
+        try {
+          if (a.focus) await page.focus(a.focus);
+          if (a.click) await page.click(a.click);
+          if (a.key) await page.keyboard.press(a.key);
+          if (typeof a.scroll === 'number') await page.evaluate((y) => window.scrollTo(0, y), a.scroll);
+          if (a.eval) await page.evaluate(a.eval);
+          if (typeof a.hide === 'boolean') await page.evaluate(setHidden, a.hide);
+        } catch (err) {
+          out.actionError = `step at ${a.at}: ${err.message}`;
+        }
+      }
+      const left = t0 + opts.seconds * 1000 - performance.now();
+      if (left > 0) await page.waitForTimeout(left);
       // Videos the page removed during the run (a camera deleted from
       // the wall) are kept apart, so "every video plays" checks stay simple.
       const all = await page.evaluate(collect);
       out.videos = all.filter((v) => v.inDocument);
       out.removedVideos = all.filter((v) => !v.inDocument);
+      out.protocols = await page.evaluate(collectProtocols);
+      out.tiles = await page.evaluate(collectTiles);
       if (opts.screenshot) {
         try {
           await page.screenshot({ path: opts.screenshot });

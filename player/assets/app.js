@@ -1,10 +1,15 @@
 /*
- * rtsp2hls player, shared by the wall (/) and the camera page (/cams/{name}/).
- * Plain JS, no build step: this file is served as is from the binary.
+ * rtsp2hls player, shared by the walls (/, /walls/{name}) and the camera
+ * page (/cams/{name}/). Plain JS, no build step: this file is served as is
+ * from the binary.
  *
  * A CameraPlayer plays one camera's HLS in one <video> and keeps it playing
  * on its own: cameras drop, muxers restart (new file names), servers are
  * upgraded, and a wall is expected to come back without anyone pressing F5.
+ * A Tile shows one camera (name, state, latency) around its players. The
+ * wall lays tiles out in a grid, enlarges one on click or Enter (switching
+ * from the camera's substream to its main stream), and stops tiles nobody
+ * can see: off-screen, covered by the enlarged one, or in a hidden tab.
  */
 (function () {
   'use strict';
@@ -20,13 +25,35 @@
   var BACKOFF_MAX_MS = 2000;
   var MEDIA_RECOVER_WINDOW_MS = 5000; // a 2nd fatal media error this soon: recreate
   var RESUME_BEHIND_S = 5;       // on resume, further behind live than this: jump to live
+  var RESUME_RESTART_MS = 30000; // stopped longer than this: start afresh rather than resume
+  var LATENCY_MS = 500;          // latency readout refresh
+  var CLOCK_SAMPLE_MS = 30000;   // keep a server clock sample this long unless a better one comes
 
   var registry = window.rtsp2hls = window.rtsp2hls || {};
-  registry.players = registry.players || {};
+  registry.players = registry.players || {};         // grid (or only) player per camera
+  registry.mainPlayers = registry.mainPlayers || {}; // main stream of an enlarged tile with a substream
 
   function now() { return performance.now(); }
 
   function camPath(name) { return '/cams/' + encodeURIComponent(name) + '/'; }
+
+  // The server's clock minus ours, in ms. The program date time of the
+  // stream is stamped by the server, so latency is measured on its clock;
+  // a viewer's clock that is a few seconds off would otherwise show up as
+  // seconds of latency. Learnt from the API's X-Server-Time header, keeping
+  // the sample with the shortest round trip (the least uncertain).
+  var clock = registry.clock = { offset: 0, rtt: Infinity, at: -Infinity };
+
+  function clockSample(serverMs, sentAt, receivedAt) {
+    if (!isFinite(serverMs) || serverMs <= 0) return;
+    var rtt = receivedAt - sentAt;
+    var t = now();
+    if (rtt <= clock.rtt || t - clock.at > CLOCK_SAMPLE_MS) {
+      clock.offset = serverMs - (sentAt + receivedAt) / 2;
+      clock.rtt = rtt;
+      clock.at = t;
+    }
+  }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -48,10 +75,13 @@
   // ---------------------------------------------------------------------
   // CameraPlayer
 
-  function CameraPlayer(video, name, onChange) {
+  // opts.stream: 'main' (default) or 'sub', the camera's substream.
+  function CameraPlayer(video, name, onChange, opts) {
+    opts = opts || {};
     this.video = video;
     this.name = name;
-    this.url = camPath(name) + 'index.m3u8';
+    this.stream = opts.stream === 'sub' ? 'sub' : 'main';
+    this.url = camPath(name) + (this.stream === 'sub' ? 'sub/' : '') + 'index.m3u8';
     this.onChange = onChange || function () {};
     this.hls = null;
     this.mode = '';          // 'hls.js' | 'native' | 'none'
@@ -67,6 +97,13 @@
     this.lastEndURL = '';
     this.lastInitURL = '';
     this.destroyed = false;
+    this.suspended = false;  // stopped because nobody can see it (setActive)
+    this.suspends = 0;       // times suspended, for tests and debugging
+    this.suspendedAt = 0;
+    this.wasPlaying = false; // playing when suspended
+    this.pendingStart = false; // a (re)start is due once active again
+    this.resumeToLive = false; // jump to the live edge on the next playlist
+    if (opts.active === false) this.suspended = true; // created out of sight: load nothing yet
 
     // Muted + playsinline is what lets browsers (iPhone Safari included)
     // autoplay without a gesture. The attributes matter for the first load,
@@ -78,6 +115,9 @@
     video.setAttribute('muted', '');
     video.setAttribute('playsinline', '');
     video.setAttribute('data-camera', name);
+    video.setAttribute('data-stream', this.stream);
+    // For tests and debugging: which player drives this element.
+    video.rtsp2hlsPlayer = this;
 
     var self = this;
     this.listeners = {
@@ -90,10 +130,6 @@
       play: function () { self.onResume(); }
     };
     for (var ev in this.listeners) video.addEventListener(ev, this.listeners[ev]);
-    this.onVisibility = function () {
-      if (!document.hidden) self.onResume();
-    };
-    document.addEventListener('visibilitychange', this.onVisibility);
     this.watchdog = setInterval(function () { self.tick(); }, TICK_MS);
     this.start();
   }
@@ -115,6 +151,13 @@
     if (this.destroyed) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = 0;
+    if (this.suspended) {
+      // Nobody would see it: start when the tile shows again.
+      this.pendingStart = true;
+      return;
+    }
+    this.pendingStart = false;
+    this.resumeToLive = false;
     this.hasFrame = false;
     this.lastTime = -1;
     this.lastProgress = now();
@@ -173,6 +216,9 @@
     });
     hls.on(Hls.Events.LEVEL_LOADED, function (event, data) {
       if (hls === self.hls) self.onLevelLoaded(data.details);
+    });
+    hls.on(Hls.Events.LEVEL_UPDATED, function () {
+      if (hls === self.hls && self.resumeToLive) self.jumpToLive();
     });
     hls.attachMedia(this.video);
     // No startPosition: hls.js starts a live stream at its live sync point,
@@ -268,6 +314,10 @@
     if (this.destroyed || this.retryTimer || this.mode === 'none') return;
     var t = now();
     var v = this.video;
+    if (this.suspended) {
+      this.lastProgress = t;
+      return;
+    }
     if (document.hidden) {
       // Browsers throttle or suspend hidden pages' video; judge only what
       // someone can see.
@@ -295,6 +345,82 @@
     }
   };
 
+  // setActive(false) stops loading and pauses, keeping the last picture;
+  // setActive(true) resumes at the live edge. The wall calls it for tiles
+  // that go off-screen or under an enlarged tile, and for a hidden tab: a
+  // wall of 16 cameras in a background tab should cost nothing.
+  CameraPlayer.prototype.setActive = function (active) {
+    if (this.destroyed || active === !this.suspended) return;
+    var v = this.video;
+    if (!active) {
+      this.suspended = true;
+      this.suspends++;
+      this.suspendedAt = now();
+      this.wasPlaying = !v.paused;
+      this.resumeToLive = false;
+      if (this.retryTimer) {
+        clearTimeout(this.retryTimer);
+        this.retryTimer = 0;
+        this.pendingStart = true;
+      }
+      if (this.hls) this.hls.stopLoad();
+      v.pause();
+      this.onChange();
+      return;
+    }
+    this.suspended = false;
+    this.lastProgress = now();
+    if (this.pendingStart || (this.mode === 'hls.js' && !this.hls)) {
+      this.start();
+      return;
+    }
+    if (this.hls && (!this.hasFrame || now() - this.suspendedAt > RESUME_RESTART_MS)) {
+      // Long gone (or never started playing): the stream may have moved on
+      // to new file names; a fresh start lands at the live edge for sure.
+      this.teardown();
+      this.start();
+      return;
+    }
+    if (this.hls) {
+      // Reload the playlist, then jump to its live edge (jumpToLive).
+      this.resumeToLive = true;
+      this.hls.startLoad(-1);
+    } else if (this.mode === 'native') {
+      var s = v.seekable;
+      if (s && s.length) v.currentTime = s.end(s.length - 1);
+    }
+    if (this.wasPlaying || !v.controls) this.play();
+    this.onChange();
+  };
+
+  // After a resume, the first fresh playlist says where live is now.
+  CameraPlayer.prototype.jumpToLive = function () {
+    var hls = this.hls;
+    var live = hls && hls.liveSyncPosition;
+    if (live == null || !isFinite(live)) return;
+    this.resumeToLive = false;
+    if (this.video.currentTime < live - 0.5) this.video.currentTime = live;
+    if (this.wasPlaying || !this.video.controls) this.play();
+  };
+
+  // How far the picture is behind live, in seconds: now (on the server's
+  // clock) minus the program date time of the frame on screen, which the
+  // server stamps with the time it received the frame. null when unknown.
+  CameraPlayer.prototype.latency = function () {
+    if (!this.hasFrame || this.suspended) return null;
+    var at = null;
+    if (this.hls) {
+      var d = this.hls.playingDate;
+      if (d) at = d.getTime();
+    } else if (this.mode === 'native' && typeof this.video.getStartDate === 'function') {
+      // Safari maps the playlist's first program date time to time 0.
+      var start = this.video.getStartDate().getTime();
+      if (isFinite(start) && start > 0) at = start + this.video.currentTime * 1000;
+    }
+    if (at == null || !isFinite(at)) return null;
+    return (Date.now() + clock.offset - at) / 1000;
+  };
+
   // Back from a pause or a hidden tab: show now, not the past.
   CameraPlayer.prototype.onResume = function () {
     this.lastProgress = now();
@@ -314,6 +440,12 @@
     if (this.destroyed) return;
     clearTimeout(this.retryTimer); // one pending restart at a time
     this.teardown();
+    if (this.suspended) {
+      this.pendingStart = true;
+      this.reason = reason;
+      this.onChange();
+      return;
+    }
     var delay = Math.min(BACKOFF_MIN_MS * (this.failures + (quick ? 0 : 1)), BACKOFF_MAX_MS);
     this.failures++;
     this.reason = reason;
@@ -325,7 +457,7 @@
 
   // The server says the camera is (back) up: skip the rest of the backoff.
   CameraPlayer.prototype.kick = function () {
-    if (this.retryTimer && !this.destroyed) {
+    if (this.retryTimer && !this.destroyed && !this.suspended) {
       this.failures = 0;
       this.start();
     }
@@ -333,6 +465,7 @@
 
   CameraPlayer.prototype.teardown = function () {
     this.hasFrame = false;
+    this.resumeToLive = false;
     if (this.hls) {
       var hls = this.hls;
       this.hls = null;
@@ -350,57 +483,181 @@
     clearTimeout(this.retryTimer);
     this.teardown();
     for (var ev in this.listeners) this.video.removeEventListener(ev, this.listeners[ev]);
-    document.removeEventListener('visibilitychange', this.onVisibility);
+    if (this.video.rtsp2hlsPlayer === this) this.video.rtsp2hlsPlayer = null;
   };
 
   // ---------------------------------------------------------------------
-  // Tile: a video with the camera's name, state badge and overlay.
+  // Tile: a camera's videos with its name, state badge, latency readout
+  // and an overlay saying why there is no picture.
+  //
+  // opts.interactive: a wall tile (focusable, click or Enter to enlarge);
+  // opts.controls: native video controls (camera page); opts.badge: an
+  // element to use as the badge instead of one in the label; opts.stream:
+  // 'main' always plays the main stream, otherwise the grid plays the
+  // substream when the camera has one and the main stream when enlarged.
 
   function Tile(name, opts) {
     this.name = name;
+    this.opts = opts;
     this.cam = null;        // last object from the API, null until known
-    this.unknown = false;   // the API answered 404 for this name
+    this.unknown = false;   // the API has no camera of this name
     this.stale = false;     // the API is unreachable: cam is old news
-    this.root = el(opts.link ? 'a' : 'div', 'tile');
-    if (opts.link) {
-      this.root.href = camPath(name);
-      this.root.title = 'Open ' + name;
+    this.onScreen = true;   // set by the wall's IntersectionObserver
+    this.covered = false;   // another tile is enlarged over this one
+    this.enlarged = false;
+    this.player = null;     // plays the grid stream in this.video
+    this.mainPlayer = null; // the main stream while enlarged, if the grid plays the substream
+    this.mainVideo = null;
+
+    var root = this.root = el('div', 'tile');
+    root.setAttribute('data-tile', name);
+    if (opts.interactive) {
+      root.tabIndex = 0;
+      root.setAttribute('role', 'button');
     }
     this.video = el('video');
     this.video.setAttribute('data-camera', name);
     if (opts.controls) this.video.controls = true;
+
     var label = el('div', 'label');
-    if (opts.showName) label.appendChild(el('span', 'name', name));
-    this.badge = el('span', 'badge unknown', '…');
-    if (opts.badge) this.badge = opts.badge; else label.appendChild(this.badge);
+    // The camera page has the name in its header.
+    if (opts.interactive) label.appendChild(el('span', 'name', name));
+    label.appendChild(el('span', 'spacer'));
+    this.resEl = el('span', 'res');
+    this.resEl.hidden = true;
+    label.appendChild(this.resEl);
+    this.latencyEl = el('span', 'latency');
+    this.latencyEl.hidden = true;
+    this.latencyEl.title = 'How far the picture is behind live';
+    label.appendChild(this.latencyEl);
+    this.badge = opts.badge || el('span', 'badge unknown', '…');
+    if (!opts.badge) label.appendChild(this.badge);
+    if (opts.interactive) {
+      var open = el('a', 'open', 'Camera page');
+      open.href = camPath(name);
+      label.appendChild(open);
+      this.closeEl = el('button', 'close', '\u00d7');
+      this.closeEl.type = 'button';
+      this.closeEl.title = 'Back to all cameras (Esc)';
+      this.closeEl.setAttribute('aria-label', 'Back to all cameras');
+      label.appendChild(this.closeEl);
+    }
     this.overlay = el('div', 'overlay');
     this.overlayTitle = el('div', 'title');
     this.overlayDetail = el('div', 'detail');
     this.overlay.appendChild(this.overlayTitle);
     this.overlay.appendChild(this.overlayDetail);
-    this.root.appendChild(this.video);
-    this.root.appendChild(this.overlay);
-    this.root.appendChild(label);
-    var self = this;
-    this.player = new CameraPlayer(this.video, name, function () { self.render(); });
-    registry.players[name] = this.player;
+    root.appendChild(this.video);
+    root.appendChild(this.overlay);
+    root.appendChild(label);
+    if (opts.stream === 'main') this.ensurePlayer();
     this.render();
   }
 
+  // The stream the grid plays: the substream when there is one.
+  Tile.prototype.gridStream = function () {
+    return this.opts.stream !== 'main' && this.cam && this.cam.substream ? 'sub' : 'main';
+  };
+
+  // ensurePlayer makes (or remakes, when the camera gained or lost its
+  // substream) the player of the grid stream.
+  Tile.prototype.ensurePlayer = function () {
+    var want = this.gridStream();
+    if (this.player && this.player.stream === want) return;
+    if (this.player) this.player.destroy();
+    var self = this;
+    this.player = new CameraPlayer(this.video, this.name, function () { self.changed(); },
+      { stream: want, active: this.visible() && !this.mainShowing() });
+    registry.players[this.name] = this.player;
+    if (this.enlarged) this.setEnlarged(true); // a main player, if now needed
+  };
+
+  Tile.prototype.visible = function () {
+    return this.onScreen && !this.covered && !document.hidden;
+  };
+
+  Tile.prototype.mainShowing = function () {
+    return !!(this.mainPlayer && this.mainPlayer.hasFrame);
+  };
+
+  // applyActive runs the players someone can see and stops the others.
+  // The grid player keeps playing under the enlarged main stream until
+  // that has a picture, so the enlarged tile is never black.
+  Tile.prototype.applyActive = function () {
+    var visible = this.visible();
+    var main = this.mainShowing();
+    if (this.player) this.player.setActive(visible && !main);
+    if (this.mainPlayer) this.mainPlayer.setActive(visible);
+    if (this.mainVideo) this.mainVideo.classList.toggle('ready', main);
+  };
+
+  Tile.prototype.changed = function () {
+    this.applyActive();
+    this.render();
+  };
+
+  Tile.prototype.setEnlarged = function (on) {
+    this.enlarged = on;
+    this.root.classList.toggle('enlarged', on);
+    var needMain = on && this.player && this.player.stream === 'sub';
+    if (needMain && !this.mainPlayer) {
+      var self = this;
+      this.mainVideo = el('video', 'main');
+      this.root.insertBefore(this.mainVideo, this.overlay);
+      this.mainPlayer = new CameraPlayer(this.mainVideo, this.name, function () { self.changed(); },
+        { stream: 'main', active: this.visible() });
+      registry.mainPlayers[this.name] = this.mainPlayer;
+    } else if (!needMain && this.mainPlayer) {
+      this.mainPlayer.destroy();
+      if (registry.mainPlayers[this.name] === this.mainPlayer) delete registry.mainPlayers[this.name];
+      this.mainVideo.remove();
+      this.mainPlayer = null;
+      this.mainVideo = null;
+    }
+    this.changed();
+  };
+
+  // shown returns the player whose picture is on screen and the status of
+  // its stream.
+  Tile.prototype.shown = function () {
+    var p = this.mainShowing() ? this.mainPlayer : (this.player || this.mainPlayer);
+    var st = this.cam;
+    if (p && p.stream === 'sub' && this.cam && this.cam.substream) st = this.cam.substream;
+    return { player: p, status: st };
+  };
+
+  function isLive(st) { return !!(st && st.state === 'live'); }
+
   Tile.prototype.update = function (cam) {
-    var wasUp = this.cam && this.cam.state === 'live';
+    var old = this.cam;
     this.cam = cam;
     this.unknown = false;
     this.stale = false;
-    this.player.cameraDown = cam.state !== 'live';
-    if (cam.state === 'live' && !wasUp) this.player.kick();
-    this.render();
+    this.ensurePlayer();
+    // Tell each player whether its stream is up, and skip the rest of a
+    // retry's backoff when it has just come (back) up.
+    var self = this;
+    [this.player, this.mainPlayer].forEach(function (p) {
+      if (!p) return;
+      var sub = p.stream === 'sub';
+      var up = isLive(sub ? cam.substream : cam);
+      p.cameraDown = !up;
+      if (up && !isLive(old && (sub ? old.substream : old))) p.kick();
+    });
+    self.render();
   };
 
   Tile.prototype.setUnknown = function () {
     this.cam = null;
     this.unknown = true;
     this.stale = false;
+    if (this.player) {
+      // A camera gone from the server: stop asking for its files.
+      this.player.destroy();
+      this.player = null;
+      if (registry.players[this.name]) delete registry.players[this.name];
+      if (this.enlarged) this.setEnlarged(true);
+    }
     this.render();
   };
 
@@ -410,26 +667,42 @@
   };
 
   Tile.prototype.render = function () {
-    var state = this.unknown ? 'unknown' : (this.cam && this.cam.state) || '';
+    var shown = this.shown();
+    var st = shown.status;
+    var p = shown.player;
+    var state = this.unknown ? 'unknown' : (st && st.state) || '';
     var known = state === 'live' || state === 'connecting' || state === 'offline';
     // A state we cannot refresh is not shown as if it were current.
     this.badge.className = 'badge ' + (known && !this.stale ? state : 'unknown');
     this.badge.textContent = this.stale ? '?' : known ? state : (this.unknown ? 'unknown' : '…');
-    this.badge.title = this.stale ? 'No answer from the server' : '';
+    var err = state === 'offline' && st && st.lastError ? st.lastError : '';
+    this.badge.title = this.stale ? 'No answer from the server' : err;
+    if (this.opts.interactive) {
+      // The label lets clicks through, so the hover text is the tile's.
+      this.root.title = this.stale ? this.name + ': no answer from the server'
+        : err ? this.name + ' offline: ' + err : this.name;
+      this.root.setAttribute('aria-label', this.name + ', ' + (this.stale ? 'state unknown' : known ? state : 'loading') +
+        (this.enlarged ? '' : '. Press Enter to enlarge'));
+    }
+    var showRes = this.enlarged && st && st.width && st.height;
+    this.resEl.hidden = !showRes;
+    this.resEl.textContent = showRes ? st.width + '\u00d7' + st.height : '';
 
-    var p = this.player;
-    if (!p) return; // called from inside the CameraPlayer constructor
+    if (!p && !this.unknown) {
+      this.overlay.hidden = true;
+      return; // no player yet: the camera's record has not come
+    }
     var title = '', detail = '', cls = '';
     if (this.unknown) {
       title = 'Unknown camera';
       detail = 'The server has no camera named "' + this.name + '".';
     } else if (state === 'offline') {
       title = 'Camera offline';
-      detail = (this.cam && this.cam.lastError) || '';
+      detail = err;
       cls = 'offline';
     } else if (p.mode === 'none') {
       title = p.message;
-    } else if (!p.hasFrame) {
+    } else if (!p.hasFrame && !p.suspended) {
       cls = 'soft';
       title = state === 'connecting' ? 'Connecting to camera…'
         : p.failures > 0 ? 'Reconnecting…' : 'Loading…';
@@ -443,11 +716,67 @@
     this.overlayDetail.hidden = !detail;
   };
 
+  // showLatency refreshes the latency readout ("0.9 s").
+  Tile.prototype.showLatency = function () {
+    var p = this.shown().player;
+    var l = p ? p.latency() : null;
+    var show = l != null && l > -1 && l < 600;
+    this.latencyEl.hidden = !show;
+    if (!show) return;
+    this.latencyEl.textContent = (l < 10 ? Math.max(0, l).toFixed(1) : Math.round(l)) + ' s';
+    this.latencyEl.classList.toggle('slow', l >= 3);
+  };
+
   Tile.prototype.destroy = function () {
-    this.player.destroy();
-    if (registry.players[this.name] === this.player) delete registry.players[this.name];
+    this.setEnlarged(false);
+    if (this.player) {
+      this.player.destroy();
+      if (registry.players[this.name] === this.player) delete registry.players[this.name];
+    }
     this.root.remove();
   };
+
+  // ---------------------------------------------------------------------
+  // Visibility: tiles off-screen or in a hidden tab stop loading.
+
+  function watchVisibility(tilesOf) {
+    var io = null;
+    if (typeof IntersectionObserver === 'function') {
+      // A margin, so that a tile scrolled into view is already loading.
+      io = new IntersectionObserver(function (entries) {
+        entries.forEach(function (e) {
+          var t = e.target.rtsp2hlsTile;
+          if (!t) return;
+          t.onScreen = e.isIntersecting;
+          t.applyActive();
+        });
+      }, { rootMargin: '50px' });
+    }
+    document.addEventListener('visibilitychange', function () {
+      tilesOf().forEach(function (t) { t.applyActive(); });
+    });
+    return {
+      // observe before the tile has players: until the observer's first
+      // report it counts as out of sight, so a tile below the fold never
+      // loads anything.
+      observe: function (t) {
+        t.root.rtsp2hlsTile = t;
+        if (!io) return;
+        t.onScreen = false;
+        io.observe(t.root);
+      },
+      unobserve: function (t) {
+        if (io) io.unobserve(t.root);
+      }
+    };
+  }
+
+  function startLatencyReadout(tilesOf) {
+    setInterval(function () {
+      if (document.hidden) return;
+      tilesOf().forEach(function (t) { t.showLatency(); });
+    }, LATENCY_MS);
+  }
 
   // ---------------------------------------------------------------------
   // API polling
@@ -455,8 +784,10 @@
   function getJSON(url) {
     var ctl = typeof AbortController === 'function' ? new AbortController() : null;
     var timer = ctl ? setTimeout(function () { ctl.abort(); }, FETCH_TIMEOUT_MS) : 0;
+    var sent = Date.now();
     return fetch(url, { cache: 'no-store', signal: ctl ? ctl.signal : undefined })
       .then(function (r) {
+        clockSample(Number(r.headers.get('X-Server-Time')), sent, Date.now());
         if (r.status === 404) return { notFound: true };
         if (!r.ok) throw new Error('HTTP ' + r.status);
         return r.json().then(function (body) { return { body: body }; });
@@ -489,74 +820,302 @@
     if (c) c.hidden = ok;
   }
 
+  function toggleFullscreen() {
+    var d = document;
+    var root = d.documentElement;
+    var p;
+    if (d.fullscreenElement || d.webkitFullscreenElement) {
+      p = (d.exitFullscreen || d.webkitExitFullscreen).call(d);
+    } else if (root.requestFullscreen || root.webkitRequestFullscreen) {
+      p = (root.requestFullscreen || root.webkitRequestFullscreen).call(root);
+    }
+    if (p && p.catch) p.catch(function () {});
+  }
+
+  // A key press meant for the page, not for a form field or a shortcut.
+  function plainKey(e) {
+    var t = e.target;
+    return !(e.ctrlKey || e.metaKey || e.altKey) &&
+      !(t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)));
+  }
+
   // ---------------------------------------------------------------------
   // The wall
+
+  var NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
+
+  // parseGrid reads "3x3" (columns x rows), as in the config.
+  function parseGrid(s) {
+    var m = /^([0-9]{1,2})x([0-9]{1,2})$/.exec(s || '');
+    if (!m) return null;
+    var g = { cols: +m[1], rows: +m[2] };
+    return g.cols >= 1 && g.rows >= 1 && g.cols <= 10 && g.rows <= 10 ? g : null;
+  }
+
+  // What the URL asks for: /walls/{name}, ?cams=a,b,c and ?grid=3x3.
+  function wallSpec() {
+    var spec = { wall: '', cams: null, grid: null };
+    var m = /^\/walls\/([^/]+)\/?$/.exec(location.pathname);
+    if (m) {
+      try { spec.wall = decodeURIComponent(m[1]); } catch (e) { spec.wall = m[1]; }
+    }
+    var q = new URLSearchParams(location.search);
+    if (q.has('cams')) {
+      var seen = {};
+      spec.cams = q.get('cams').split(',').map(function (s) { return s.trim(); }).filter(function (s) {
+        if (!s || seen[s]) return false;
+        seen[s] = true;
+        return true;
+      });
+    }
+    spec.grid = parseGrid(q.get('grid'));
+    return spec;
+  }
 
   function initWall() {
     var wall = document.getElementById('wall');
     var empty = document.getElementById('empty');
     var summary = document.getElementById('summary');
+    var heading = document.getElementById('title');
+    var nav = document.getElementById('walls');
     var tiles = new Map();
+    var order = [];           // tiles in grid order
+    var enlarged = null;      // the enlarged tile
+    var spec = wallSpec();
+    var wallDef = null;       // the named wall, once loaded
+    var wallMissing = false;
     registry.tiles = tiles;
+    registry.spec = spec;
+
+    function allTiles() { return order; }
+    var vis = watchVisibility(allTiles);
+    startLatencyReadout(allTiles);
+
+    if (spec.wall) {
+      heading.textContent = spec.wall;
+      document.title = spec.wall + ' · rtsp2hls';
+    }
+
+    function grid() {
+      return spec.grid || (wallDef && parseGrid(wallDef.grid)) || null;
+    }
 
     function layout() {
-      var n = tiles.size;
-      // cols = ceil(sqrt(n)): 1 → 1x1, 2-4 → 2x2, 5-9 → 3x3, 10-16 → 4x4.
-      var cols = Math.max(1, Math.ceil(Math.sqrt(n)));
-      var rows = Math.max(1, Math.ceil(n / cols));
+      var n = order.length;
+      var g = grid();
+      // Sized to the cameras: cols = ceil(sqrt(n)), so 1 → 1x1, 2 → 2x1,
+      // 3-4 → 2x2, 5-6 → 3x2, 7-9 → 3x3, 10-16 → 4x4, 17-25 → 5x5.
+      var cols = g ? g.cols : Math.max(1, Math.ceil(Math.sqrt(n)));
+      var rows = g ? g.rows : Math.max(1, Math.ceil(n / cols));
       wall.style.setProperty('--cols', cols);
       wall.style.setProperty('--rows', rows);
       wall.style.setProperty('--cols-narrow', Math.min(cols, 2));
+      wall.setAttribute('data-grid', cols + 'x' + rows);
     }
 
+    function enlarge(tile) {
+      if (enlarged === tile) return;
+      var prev = enlarged;
+      enlarged = tile;
+      document.body.classList.add('has-enlarged');
+      order.forEach(function (t) { t.covered = t !== tile; });
+      if (prev) prev.setEnlarged(false);
+      tile.setEnlarged(true);
+      order.forEach(function (t) { t.applyActive(); });
+      tile.root.focus();
+      // The browser's Back (a phone's back gesture) returns to the grid.
+      var st = { rtsp2hlsEnlarged: tile.name };
+      if (prev) history.replaceState(st, '');
+      else history.pushState(st, '');
+    }
+
+    // shrink returns to the grid; fromHistory: Back did it, or another
+    // tile takes over, so the history entry is not to be popped here.
+    function shrink(fromHistory) {
+      var tile = enlarged;
+      if (!tile) return;
+      enlarged = null;
+      document.body.classList.remove('has-enlarged');
+      tile.setEnlarged(false);
+      order.forEach(function (t) {
+        t.covered = false;
+        t.applyActive();
+      });
+      if (tile.root.isConnected) tile.root.focus();
+      if (!fromHistory && history.state && history.state.rtsp2hlsEnlarged) history.back();
+    }
+    registry.enlarge = function (name) { var t = tiles.get(name); if (t) enlarge(t); };
+    registry.shrink = function () { shrink(false); };
+
+    window.addEventListener('popstate', function () {
+      if (enlarged && !(history.state && history.state.rtsp2hlsEnlarged === enlarged.name)) shrink(true);
+    });
+
+    wall.addEventListener('click', function (e) {
+      var root = e.target.closest && e.target.closest('.tile');
+      var tile = root && root.rtsp2hlsTile;
+      if (!tile) return;
+      if (e.target.closest('.close')) {
+        shrink(false);
+      } else if (!e.target.closest('a') && !tile.enlarged) {
+        enlarge(tile);
+      }
+    });
+
+    document.addEventListener('keydown', function (e) {
+      if (!plainKey(e)) return;
+      var focused = document.activeElement && document.activeElement.rtsp2hlsTile;
+      var i;
+      switch (e.key) {
+        case 'Enter':
+        case ' ':
+          if (focused && !focused.enlarged && e.target === focused.root) {
+            e.preventDefault();
+            enlarge(focused);
+          }
+          break;
+        case 'Escape':
+          if (enlarged) {
+            e.preventDefault();
+            shrink(false);
+          }
+          break;
+        case 'f':
+        case 'F':
+          e.preventDefault();
+          toggleFullscreen();
+          break;
+        case 'ArrowLeft':
+        case 'ArrowRight':
+        case 'ArrowUp':
+        case 'ArrowDown':
+          // In the grid, move between tiles; enlarged, go to the previous
+          // or next camera.
+          var cur = enlarged || focused;
+          if (!cur || !order.length) return;
+          i = order.indexOf(cur);
+          var cols = Number(wall.style.getPropertyValue('--cols')) || 1;
+          var step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols }[e.key];
+          if (enlarged) step = step > 0 ? 1 : -1;
+          var next = order[Math.min(order.length - 1, Math.max(0, i + step))];
+          if (!next || next === cur) return;
+          e.preventDefault();
+          if (enlarged) enlarge(next); else next.root.focus();
+          break;
+      }
+    });
+
+    // The cameras to show: those the URL or the named wall lists, in that
+    // order, or else every camera in config order.
     function apply(cams) {
       if (!Array.isArray(cams)) cams = [];
-      var order = [];
+      var byName = {};
+      cams.forEach(function (c) {
+        if (c && typeof c.name === 'string' && c.name && !byName[c.name]) byName[c.name] = c;
+      });
+      var names = spec.cams || (wallDef && wallDef.cameras) ||
+        cams.filter(function (c) { return c && byName[c.name] === c; }).map(function (c) { return c.name; });
       var seen = new Set();
-      cams.forEach(function (cam) {
-        if (!cam || typeof cam.name !== 'string' || !cam.name || seen.has(cam.name)) return;
-        seen.add(cam.name);
-        var tile = tiles.get(cam.name);
+      var next = [];
+      names.forEach(function (name) {
+        if (seen.has(name) || !NAME_RE.test(name)) return;
+        seen.add(name);
+        var tile = tiles.get(name);
         if (!tile) {
-          tile = new Tile(cam.name, { link: true, showName: true });
-          tiles.set(cam.name, tile);
+          tile = new Tile(name, { interactive: true });
+          tiles.set(name, tile);
+          vis.observe(tile);
         }
-        tile.update(cam);
-        order.push(tile);
+        if (byName[name]) tile.update(byName[name]); else tile.setUnknown();
+        next.push(tile);
       });
       tiles.forEach(function (tile, name) {
         if (!seen.has(name)) {
+          if (tile === enlarged) shrink(false);
+          vis.unobserve(tile);
           tile.destroy();
           tiles.delete(name);
         }
       });
-      // Keep the API's order, moving nodes only when needed: moving a
-      // <video> can interrupt its playback.
+      order = next;
+      // Keep the order, moving nodes only when needed: moving a <video>
+      // can interrupt its playback.
       order.forEach(function (tile, i) {
         if (wall.children[i] !== tile.root) wall.insertBefore(tile.root, wall.children[i] || null);
       });
       layout();
-      empty.hidden = tiles.size > 0;
+      empty.hidden = order.length > 0;
+      empty.textContent = 'No cameras configured.';
 
       var counts = { live: 0, connecting: 0, offline: 0 };
-      order.forEach(function (t) { if (t.cam && counts[t.cam.state] != null) counts[t.cam.state]++; });
-      var parts = [tiles.size + (tiles.size === 1 ? ' camera' : ' cameras')];
+      order.forEach(function (t) {
+        var st = t.shown().status;
+        if (st && counts[st.state] != null) counts[st.state]++;
+      });
+      var parts = [order.length + (order.length === 1 ? ' camera' : ' cameras')];
       ['live', 'connecting', 'offline'].forEach(function (s) {
         if (counts[s]) parts.push(counts[s] + ' ' + s);
       });
       summary.textContent = parts.join(' · ');
     }
 
+    // Links to the named walls, once there are any.
+    var navDone = false;
+    function showWalls(list) {
+      navDone = true;
+      if (!Array.isArray(list) || !list.length) return;
+      nav.textContent = '';
+      var links = [{ name: '', href: '/', text: 'All' }].concat(list.map(function (w) {
+        return { name: w.name, href: '/walls/' + encodeURIComponent(w.name), text: w.name };
+      }));
+      links.forEach(function (l) {
+        var a = el('a', '', l.text);
+        a.href = l.href;
+        if (l.name === spec.wall && !spec.cams) a.setAttribute('aria-current', 'page');
+        nav.appendChild(a);
+      });
+      nav.hidden = false;
+    }
+
+    // A named wall is looked up first, and again after the server was
+    // unreachable (it may have come back with another config).
+    var wallFresh = false;
     poll(function () {
+      if (!navDone) {
+        getJSON('/api/v1/walls').then(function (res) { if (!res.notFound) showWalls(res.body); }, function () {});
+      }
+      if (spec.wall && !wallFresh) {
+        return getJSON('/api/v1/walls/' + encodeURIComponent(spec.wall)).then(function (res) {
+          setConn(true);
+          if (res.notFound) {
+            summary.textContent = '';
+            empty.textContent = 'There is no wall named "' + spec.wall + '".';
+            empty.hidden = false;
+            return;
+          }
+          wallDef = res.body || { cameras: [] };
+          wallFresh = true;
+          return pollCameras();
+        }, function (err) {
+          setConn(false);
+          order.forEach(function (tile) { tile.setStale(); });
+          throw err;
+        });
+      }
+      return pollCameras();
+    });
+
+    function pollCameras() {
       return getJSON('/api/v1/cameras').then(function (res) {
         setConn(true);
         apply(res.body || []);
       }, function (err) {
         setConn(false);
-        tiles.forEach(function (tile) { tile.setStale(); });
+        wallFresh = false;
+        order.forEach(function (tile) { tile.setStale(); });
         throw err;
       });
-    });
+    }
   }
 
   // ---------------------------------------------------------------------
@@ -587,9 +1146,20 @@
     document.title = (name || 'Camera') + ' · rtsp2hls';
     if (!name) return;
 
-    var tile = new Tile(name, { controls: true, badge: document.getElementById('badge') });
+    var tile = new Tile(name, { controls: true, badge: document.getElementById('badge'), stream: 'main' });
     stage.appendChild(tile.root);
     registry.tile = tile;
+    // Only a hidden tab stops the camera page's one video: it is what the
+    // page is for, even scrolled a little.
+    watchVisibility(function () { return [tile]; });
+    startLatencyReadout(function () { return [tile]; });
+
+    document.addEventListener('keydown', function (e) {
+      if (plainKey(e) && (e.key === 'f' || e.key === 'F')) {
+        e.preventDefault();
+        toggleFullscreen();
+      }
+    });
 
     function showInfo(cam) {
       var parts = [];
@@ -603,6 +1173,10 @@
         if (a) parts.push('last frame ' + a);
       }
       if (cam.source) parts.push(cam.source);
+      if (cam.substream) {
+        var s = cam.substream;
+        parts.push('substream ' + s.state + (s.width && s.height ? ' ' + s.width + '×' + s.height : ''));
+      }
       info.textContent = parts.join(' · ');
       errorLine.textContent = cam.lastError ? 'Last error: ' + cam.lastError : '';
       errorLine.hidden = !cam.lastError;
