@@ -596,18 +596,25 @@ func (p *parser) checkRTPClash(cam Camera, earlier []Camera) {
 	}
 }
 
-func (p *parser) camera(kv pair, global hlsBlock) (Camera, bool) {
-	name, line := kv.key, kv.k.Line
-	ok := true
+// checkName reports whether name is fit for URLs, and says why not at line.
+// kind is "camera" or "wall"; url shows where the name appears, if not
+// obvious.
+func (p *parser) checkName(kind, url, name string, line int) bool {
 	switch {
 	case len(name) > maxCameraName:
-		p.errorf(line, "camera name %s is too long (%d characters, at most %d)", quote(name), len(name), maxCameraName)
-		ok = false
+		p.errorf(line, "%s name %s is too long (%d characters, at most %d)", kind, quote(name), len(name), maxCameraName)
+		return false
 	case !cameraNameRE.MatchString(name):
-		p.errorf(line, "camera name %s is invalid: names are used in URLs and must match %s (lowercase letters, digits, '_' and '-', starting with a letter or digit)",
-			quote(name), cameraNameRE)
-		ok = false
+		p.errorf(line, "%s name %s is invalid: names are used in URLs%s and must match %s (lowercase letters, digits, '_' and '-', starting with a letter or digit)",
+			kind, quote(name), url, cameraNameRE)
+		return false
 	}
+	return true
+}
+
+func (p *parser) camera(kv pair, global hlsBlock) (Camera, bool) {
+	name, line := kv.key, kv.k.Line
+	ok := p.checkName("camera", "", name, line)
 	cam := Camera{Name: name, Transport: TransportAuto, HLS: global.HLS, Line: line}
 	prefix := fmt.Sprintf("camera %s: ", quote(name))
 	v := resolve(kv.v)

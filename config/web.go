@@ -182,16 +182,7 @@ func (p *parser) walls(n *yaml.Node) []Wall {
 
 func (p *parser) wall(kv pair) (Wall, bool) {
 	name, line := kv.key, kv.k.Line
-	ok := true
-	switch {
-	case len(name) > maxCameraName:
-		p.errorf(line, "wall name %s is too long (%d characters, at most %d)", quote(name), len(name), maxCameraName)
-		ok = false
-	case !cameraNameRE.MatchString(name):
-		p.errorf(line, "wall name %s is invalid: names are used in URLs (/walls/NAME) and must match %s (lowercase letters, digits, '_' and '-', starting with a letter or digit)",
-			quote(name), cameraNameRE)
-		ok = false
-	}
+	ok := p.checkName("wall", " (/walls/NAME)", name, line)
 	w := Wall{Name: name, Line: line}
 	prefix := fmt.Sprintf("wall %s: ", quote(name))
 	v := resolve(kv.v)
