@@ -32,6 +32,28 @@ type Status struct {
 	Frames        uint64       `json:"frames"`
 	BytesIn       uint64       `json:"bytesIn"`
 	MuxerRestarts int          `json:"muxerRestarts"`
+	// Kind is the kind of source (rtsp, publish, rtp, exec, demo).
+	Kind string `json:"kind"`
+	// Transport is the transport in use by an RTSP camera (tcp, udp,
+	// multicast), "" before it connects and for the other kinds.
+	Transport string `json:"transport"`
+	// BitrateIn and BitrateOut are bits per second over the last seconds:
+	// what the camera sends, and what viewers are sent of its HLS.
+	BitrateIn  float64 `json:"bitrateIn"`
+	BitrateOut float64 `json:"bitrateOut"`
+	// BytesOut is the bytes of HLS files served, since start.
+	BytesOut uint64 `json:"bytesOut"`
+	// Viewers is the clients (address and user agent) that fetched the
+	// camera's playlist within the last 10 s.
+	Viewers int `json:"viewers"`
+	// LiveSince is when the camera last went live, nil while it is not;
+	// UptimeSeconds is the time since then.
+	LiveSince     *time.Time `json:"liveSince"`
+	UptimeSeconds float64    `json:"uptimeSeconds"`
+	// OnDemand cameras run only while watched; Running is false while
+	// such a camera is stopped for lack of viewers (its State is idle).
+	OnDemand bool `json:"onDemand"`
+	Running  bool `json:"running"`
 	// Substream is the status of the camera's substream (named NAME/sub,
 	// its HLS at /cams/NAME/sub/index.m3u8), nil when it has none.
 	Substream *Status `json:"substream"`

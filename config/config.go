@@ -7,6 +7,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -169,6 +170,13 @@ type Camera struct {
 	// Substream is the camera's second source; its Source is "" when
 	// there is none.
 	Substream Substream
+	// OnDemand: the camera's source runs only while someone watches. It
+	// starts at the first request for the camera's page or HLS files and
+	// stops after IdleTimeout without one.
+	OnDemand bool
+	// IdleTimeout is how long an on-demand camera keeps running without
+	// requests (DefaultIdleTimeout); zero when OnDemand is false.
+	IdleTimeout time.Duration
 	// Line is the line of the camera's key in the config file.
 	Line int
 }
@@ -276,6 +284,72 @@ type Config struct {
 	Cameras []Camera
 	// Walls in the order they appear in the file.
 	Walls []Wall
+
+	// Log is the log: block, defaults applied.
+	Log Log
+	// Users are the viewers allowed in; none means everything is open.
+	Users []User
+	// TokenSecret signs view links (/cams/NAME/?token=...); "" when view
+	// links are off. Never print it.
+	TokenSecret string
+	// AdminListen is the address of a second HTTP listener that alone
+	// serves the admin routes (API writes, /metrics); "" serves them on
+	// Listen to admin users (or to anyone when there are no users).
+	AdminListen string
+	// AllowOrigins are the origins (https://host[:port]) whose pages may
+	// fetch HLS and API answers across origins (CORS); none by default.
+	// "*" allows any.
+	AllowOrigins []string
+	// FrameAncestors are the origins whose pages may show rtsp2hls's pages
+	// in a frame, beside rtsp2hls's own ('self'); "*" allows any.
+	FrameAncestors []string
+	// Limits is the limits: block, defaults applied.
+	Limits Limits
+}
+
+// Log is how rtsp2hls logs.
+type Log struct {
+	// Format is "text" (default) or "json".
+	Format string
+	// Level is "debug", "info" (default), "warn" or "error".
+	Level string
+	// Requests logs one line per HTTP request (off by default).
+	Requests bool
+}
+
+// User is a viewer allowed in when users: is set.
+type User struct {
+	Name string
+	// PasswordHash is the bcrypt hash of the user's password, as printed
+	// by rtsp2hls hash-password.
+	PasswordHash string
+	// Cameras are the camera names the user may watch; ["*"] for all.
+	Cameras []string
+	// Admin users may use the API writes and /metrics.
+	Admin bool
+	// Line is the line of the user in the config file.
+	Line int
+}
+
+// MayWatch reports whether u may watch the camera called name (a
+// substream goes with its camera).
+func (u User) MayWatch(name string) bool {
+	name, _, _ = strings.Cut(name, "/")
+	for _, c := range u.Cameras {
+		if c == "*" || c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Limits bound what clients may hold of the server.
+type Limits struct {
+	// BlockingPerClient caps the LL-HLS blocking playlist requests in
+	// flight from one client address; over it the answer is 429.
+	BlockingPerClient int
+	// BlockingTotal caps them over all clients.
+	BlockingTotal int
 }
 
 // Wall returns the wall called name.
@@ -300,4 +374,11 @@ var (
 	}
 	// DefaultDataDir is relative to the config file's directory.
 	DefaultDataDir = "data"
+	// DefaultIdleTimeout is how long an on-demand camera runs without
+	// requests.
+	DefaultIdleTimeout = 60 * time.Second
+	DefaultLog         = Log{Format: "text", Level: "info"}
+	// DefaultLimits allow a wall of 64 cameras with substreams from one
+	// address (or a NAT of a few viewers) and 10,000 blocked viewers.
+	DefaultLimits = Limits{BlockingPerClient: 256, BlockingTotal: 10000}
 )

@@ -13,6 +13,7 @@ const (
 	StateConnecting State = "connecting" // dialing, or connected and waiting for the first frame
 	StateLive       State = "live"       // frames are arriving
 	StateOffline    State = "offline"    // the last attempt failed; waiting to retry
+	StateIdle       State = "idle"       // an on-demand camera stopped for lack of viewers
 )
 
 // Status is a snapshot of a worker, safe to show to anyone: errors are
