@@ -94,6 +94,7 @@ func (l *logBuffer) String() string {
 // server is a running rtsp2hls.
 type server struct {
 	URL  string
+	Path string // the config file
 	cmd  *exec.Cmd
 	logs *logBuffer
 	done chan error
@@ -109,7 +110,7 @@ func startServer(t *testing.T, config string) *server {
 	if err := os.WriteFile(path, []byte(strings.ReplaceAll(config, "LISTEN", addr)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{URL: "http://" + addr, logs: &logBuffer{}, done: make(chan error, 1)}
+	s := &server{URL: "http://" + addr, Path: path, logs: &logBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(binary, "-config", path)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {

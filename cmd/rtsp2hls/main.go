@@ -1,7 +1,12 @@
 // Command rtsp2hls serves IP cameras to browsers as (Low-Latency) HLS.
 //
-//	rtsp2hls [-config config.yml]
+//	rtsp2hls [-config config.yml]       serve
+//	rtsp2hls -check [-config FILE]      validate the config and exit (non-zero on mistakes)
+//	rtsp2hls hash-password              read a password on stdin, print its bcrypt hash
 //	rtsp2hls -version
+//
+// SIGHUP, a change of the config file on disk, or POST /api/v1/reload
+// reload the config without a restart.
 package main
 
 import (
@@ -31,24 +36,61 @@ var version = "dev"
 const shutdownGrace = 3 * time.Second
 
 func main() {
-	configPath := flag.String("config", "config.yml", "config file")
-	showVersion := flag.Bool("version", false, "print the version and exit")
-	flag.Parse()
-	if *showVersion {
-		fmt.Println("rtsp2hls", version)
+	if len(os.Args) > 1 && os.Args[1] == "hash-password" {
+		if err := hashPassword(os.Stdin, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "rtsp2hls hash-password:", err)
+			os.Exit(1)
+		}
 		return
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*configPath, log); err != nil {
-		log.Error("rtsp2hls stopped", "err", config.Redact(err.Error()))
+	configPath := flag.String("config", "config.yml", "config file")
+	check := flag.Bool("check", false, "validate the config file and exit: 0 when it is valid, 1 with its mistakes")
+	showVersion := flag.Bool("version", false, "print the version and exit")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "rtsp2hls: unexpected argument %q (the only command is hash-password)\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	switch {
+	case *showVersion:
+		fmt.Println("rtsp2hls", version)
+		return
+	case *check:
+		os.Exit(checkConfig(*configPath))
+	}
+	if err := run(*configPath); err != nil {
+		fmt.Fprintln(os.Stderr, "rtsp2hls stopped:", config.Redact(err.Error()))
 		os.Exit(1)
 	}
 }
 
-func run(configPath string, log *slog.Logger) error {
+// checkConfig is -check: like nginx -t, it validates the file and says so.
+func checkConfig(path string) int {
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, config.Redact(err.Error()))
+		fmt.Fprintf(os.Stderr, "rtsp2hls: %s is not valid\n", path)
+		return 1
+	}
+	fmt.Printf("rtsp2hls: %s is valid: %d cameras, %d walls, %d users\n", path, len(cfg.Cameras), len(cfg.Walls), len(cfg.Users))
+	return 0
+}
+
+func run(configPath string) error {
+	data, err := os.ReadFile(configPath)
+	if err != nil {
+		return err
+	}
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		return err
+	}
+	var level slog.LevelVar
+	log := newLogger(os.Stderr, cfg.Log, &level)
+	if n, err := raiseOpenFiles(); err != nil {
+		log.Warn("could not raise the open files limit", "err", err)
+	} else {
+		log.Info("open files limit", "max", n)
 	}
 	if !player.HasHLSJS() {
 		log.Warn("hls.js is not embedded (build with `make build`); only browsers with native HLS will play")
@@ -99,12 +141,26 @@ func run(configPath string, log *slog.Logger) error {
 		log.Info("redirecting plain HTTP to HTTPS", "addr", redirectLn.Addr().String())
 	}
 
+	reload := newReloader(configPath, cfg, data, log, func(old, cfg *config.Config) error {
+		level.Set(parseLevel(cfg.Log.Level))
+		return cams.Apply(cfg.Cameras)
+	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	select {
-	case err := <-serveErr:
-		return err
-	case <-ctx.Done():
+	go reload.watch(ctx, time.Second)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case err := <-serveErr:
+			return err
+		case <-hup:
+			reload.Reload("SIGHUP") //nolint:errcheck // logged
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	log.Info("shutting down")
 
