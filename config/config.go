@@ -107,8 +107,9 @@ type HLS struct {
 // are shared: transport and fingerprint apply to whichever of the two
 // streams is rtsp:// (rtsps://), publishUser and publishPass to a publish
 // substream (pushed to rtsp://HOST:PORT/NAME/sub), the sdp to an rtp://
-// substream, and hls to both. SubstreamCamera gives the substream as a
-// Camera of its own.
+// substream, and hls, onDemand and idleTimeout to both (an on-demand
+// camera's substream runs only while watched too). SubstreamCamera gives
+// the substream as a Camera of its own.
 type Substream struct {
 	// Source is the substream: value as written, "" when the camera has
 	// no substream. Like Camera.Source it may hold a password: print
@@ -192,9 +193,11 @@ func (c Camera) SubstreamCamera() (Camera, bool) {
 	s := Camera{
 		Name:   c.Name + SubstreamSuffix,
 		Source: sub.Source, Kind: sub.Kind, Exec: sub.Exec,
-		Transport: TransportAuto,
-		HLS:       c.HLS,
-		Line:      c.Line,
+		Transport:   TransportAuto,
+		HLS:         c.HLS,
+		OnDemand:    c.OnDemand,
+		IdleTimeout: c.IdleTimeout,
+		Line:        c.Line,
 	}
 	switch s.Kind {
 	case KindRTSP:
@@ -336,7 +339,7 @@ type User struct {
 func (u User) MayWatch(name string) bool {
 	name, _, _ = strings.Cut(name, "/")
 	for _, c := range u.Cameras {
-		if c == "*" || c == name {
+		if c == AllCameras || c == name {
 			return true
 		}
 	}

@@ -63,7 +63,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		// Unknown keys and shapes.
 		{"unknown top key", "listne: \":8080\"\n",
-			[]want{{1, []string{`unknown key "listne" (known: listen, tls, redirectListen, dataDir, rtsp, hls, cameras, walls)`, `did you mean "listen"`}}}},
+			[]want{{1, []string{`unknown key "listne" (known: listen, tls, redirectListen, dataDir, rtsp, hls, cameras, walls, log, users, tokenSecret, adminListen, allowOrigins, frameAncestors, limits)`, `did you mean "listen"`}}}},
 		{"unknown hls key", `listen: ":8080"
 # the global block
 hls:

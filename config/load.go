@@ -40,10 +40,12 @@ var cameraNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // Keys of each mapping, in the order they are listed in errors.
 var (
-	topKeys    = []string{"listen", "tls", "redirectListen", "dataDir", "rtsp", "hls", "cameras", "walls"}
+	topKeys = []string{"listen", "tls", "redirectListen", "dataDir", "rtsp", "hls", "cameras", "walls",
+		"log", "users", "tokenSecret", "adminListen", "allowOrigins", "frameAncestors", "limits"}
 	rtspKeys   = []string{"listen"}
 	hlsKeys    = []string{"variant", "segmentDuration", "partDuration", "segmentCount"}
-	cameraKeys = []string{"source", "substream", "transport", "fingerprint", "publishUser", "publishPass", "sdp", "hls"}
+	cameraKeys = []string{"source", "substream", "transport", "fingerprint", "publishUser", "publishPass", "sdp", "hls",
+		"onDemand", "idleTimeout"}
 	variants   = []string{string(VariantLowLatency), string(VariantFMP4), string(VariantMPEGTS)}
 	transports = []string{string(TransportAuto), string(TransportTCP), string(TransportUDP), string(TransportMulticast)}
 )
@@ -98,7 +100,7 @@ func (c Camera) Redacted() string {
 func parse(file, dir string, data []byte) (*Config, error) {
 	p := &parser{dir: dir}
 	cfg := &Config{Listen: DefaultListen, RTSP: RTSP{Listen: DefaultRTSPListen}, HLS: DefaultHLS,
-		DataDir: p.path(DefaultDataDir)}
+		DataDir: p.path(DefaultDataDir), Log: DefaultLog, Limits: DefaultLimits}
 	if root := p.document(data); root != nil {
 		p.top(root, cfg)
 	}
@@ -215,8 +217,8 @@ func (p *parser) top(n *yaml.Node, cfg *Config) {
 		p.errorf(n.Line, "the file must be a mapping with the keys %s, not %s", strings.Join(topKeys, ", "), kindName(n))
 		return
 	}
-	var hlsNode, camerasNode, wallsNode *yaml.Node
-	var redirect *pair
+	var hlsNode, camerasNode, wallsNode, usersNode *yaml.Node
+	var redirect, admin *pair
 	tlsSet := false                    // tls: was given, valid or not
 	listenLine, rtspListenLine := 0, 0 // 0: default; -1: invalid
 	for _, kv := range p.pairs(n, "key") {
@@ -251,6 +253,20 @@ func (p *parser) top(n *yaml.Node, cfg *Config) {
 			camerasNode = kv.v
 		case "walls":
 			wallsNode = kv.v
+		case "log":
+			cfg.Log = p.log(kv.v)
+		case "users":
+			usersNode = kv.v
+		case "tokenSecret":
+			cfg.TokenSecret = p.tokenSecret(kv.v)
+		case "adminListen":
+			admin = &kv
+		case "allowOrigins":
+			cfg.AllowOrigins = p.origins(kv.v, "allowOrigins")
+		case "frameAncestors":
+			cfg.FrameAncestors = p.origins(kv.v, "frameAncestors")
+		case "limits":
+			cfg.Limits = p.limits(kv.v)
 		default:
 			p.unknown(kv.k, "", topKeys)
 		}
@@ -260,6 +276,7 @@ func (p *parser) top(n *yaml.Node, cfg *Config) {
 	cfg.HLS = global.HLS
 	cfg.Cameras = p.cameras(camerasNode, global)
 	cfg.Walls = p.walls(wallsNode)
+	cfg.Users = p.users(usersNode)
 	publish := slices.ContainsFunc(cfg.Cameras, func(c Camera) bool {
 		return c.Kind == KindPublish || c.Substream.Kind == KindPublish
 	})
@@ -268,6 +285,9 @@ func (p *parser) top(n *yaml.Node, cfg *Config) {
 	}
 	if redirect != nil {
 		p.redirectListen(cfg, *redirect, tlsSet, listenLine, rtspListenLine, publish)
+	}
+	if admin != nil {
+		p.adminListen(cfg, *admin, listenLine, rtspListenLine, publish)
 	}
 }
 
@@ -689,6 +709,9 @@ func (p *parser) camera(kv pair, global hlsBlock) (Camera, bool) {
 		if !p.publishAuth(&cam, keys["publishUser"], keys["publishPass"], prefix) {
 			ok = false
 		}
+	}
+	if !p.onDemand(&cam, keys["onDemand"], keys["idleTimeout"], prefix) {
+		ok = false
 	}
 	if (cam.Kind == KindRTP || cam.Substream.Kind == KindRTP) && keys["sdp"] == nil {
 		p.errorf(line, "%ssdp is required for rtp:// sources: the SDP text, or the path of an SDP file, naming the stream's codec (such as %s)", prefix, sdpExample)

@@ -23,6 +23,31 @@ type Options struct {
 	// CA is the certificate of tls: auto's authority (PEM), offered at
 	// /ca.pem; nil for none.
 	CA []byte
+
+	// Access (auth.go, headers.go, admin.go); Routes.Update swaps them
+	// after a reload.
+
+	// Users must log in (HTTP Basic) when there are any; none leaves
+	// everything open.
+	Users []config.User
+	// TokenSecret signs and checks view links (SignViewToken); "" turns
+	// them off.
+	TokenSecret string
+	// AdminListen set: the admin routes are served by AdminHandler, on
+	// that listener, and not by Handler.
+	AdminListen string
+	// AllowOrigins may read answers across origins (CORS); "*" is any.
+	AllowOrigins []string
+	// FrameAncestors may show the pages in a frame, besides the server.
+	FrameAncestors []string
+	// Reload reloads the config, for POST /api/v1/reload; nil for none.
+	Reload func() error
+	// Metrics serves GET /metrics (admin only); nil: 404.
+	Metrics http.Handler
+	// Version, ConfigPath and Started are told by GET /api/v1/server.
+	Version    string
+	ConfigPath string
+	Started    time.Time
 }
 
 // Cameras is what the HTTP side needs from the running cameras.
@@ -33,9 +58,13 @@ type Cameras interface {
 	// SubstreamHLS is HLS for a camera's substream; false when the
 	// camera is unknown or has none.
 	SubstreamHLS(name string) (http.Handler, bool)
+	// Restart restarts a camera's source and muxer, for POST
+	// /api/v1/cameras/{name}/restart.
+	Restart(name string) error
 }
 
-// Handler returns the routes of rtsp2hls:
+// routes returns the routes of rtsp2hls, which Handler serves with its
+// access rules (auth.go); a route checks mayWatch for its camera:
 //
 //	/                           the wall of every camera
 //	/walls/{name}               a named wall
@@ -49,7 +78,9 @@ type Cameras interface {
 //	/api/v1/walls/{name}        JSON of one wall
 //	/ca.pem                     the certificate to trust, with tls: auto (Options.CA)
 //	/healthz                    200 "ok" while the server runs
-func Handler(cams Cameras, o Options) http.Handler {
+//	/api/v1/server              JSON of the server (version, uptime)
+//	admin routes                API writes and /metrics (admin.go)
+func routes(cams Cameras, o Options) http.Handler {
 	byName := make(map[string]wallJSON, len(o.Walls))
 	list := make([]wallJSON, 0, len(o.Walls))
 	for _, w := range o.Walls {
@@ -64,14 +95,14 @@ func Handler(cams Cameras, o Options) http.Handler {
 		mux.HandleFunc("GET /ca.pem", serveCA(o.CA))
 	}
 	mux.HandleFunc("GET /walls/{name}", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := byName[r.PathValue("name")]; !ok {
+		if wall, ok := byName[r.PathValue("name")]; !ok || !mayViewWall(r, wall) {
 			notFound(w, "no such wall")
 			return
 		}
 		player.ServeWall(w, r)
 	})
 	mux.HandleFunc("GET /walls/{name}/{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/walls/"+r.PathValue("name"), http.StatusMovedPermanently)
+		redirectWithQuery(w, r, "/walls/"+r.PathValue("name"))
 	})
 	mux.Handle("GET /assets/", player.Assets())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -81,64 +112,75 @@ func Handler(cams Cameras, o Options) http.Handler {
 	})
 
 	mux.HandleFunc("GET /cams/{name}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
+		redirectWithQuery(w, r, r.URL.Path+"/") // a view link's token goes along
 	})
 	mux.HandleFunc("GET /cams/{name}/{$}", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := cams.Status(r.PathValue("name")); !ok {
+		if _, ok := cams.Status(r.PathValue("name")); !ok || !mayWatch(r, r.PathValue("name")) {
 			notFound(w, "no such camera")
 			return
 		}
-		player.ServeCamera(w, r)
+		serveCameraPage(w, r)
 	})
 	mux.HandleFunc("GET /cams/{name}/{file}", func(w http.ResponseWriter, r *http.Request) {
 		h, ok := cams.HLS(r.PathValue("name"))
-		if !ok {
+		if !ok || !mayWatch(r, r.PathValue("name")) {
 			notFound(w, "no such camera")
 			return
 		}
-		h.ServeHTTP(w, r)
+		serveHLS(w, r, h)
 	})
 	mux.HandleFunc("GET /cams/{name}/sub/{file}", func(w http.ResponseWriter, r *http.Request) {
 		h, ok := cams.SubstreamHLS(r.PathValue("name"))
-		if !ok {
-			if _, known := cams.Status(r.PathValue("name")); known {
+		if !ok || !mayWatch(r, r.PathValue("name")) {
+			if _, known := cams.Status(r.PathValue("name")); known && mayWatch(r, r.PathValue("name")) {
 				notFound(w, "camera has no substream")
 			} else {
 				notFound(w, "no such camera")
 			}
 			return
 		}
-		h.ServeHTTP(w, r)
+		serveHLS(w, r, h)
 	})
 
-	mux.HandleFunc("GET /api/v1/walls", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, list)
+	mux.HandleFunc("GET /api/v1/walls", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, visibleWalls(r, list))
 	})
 	mux.HandleFunc("GET /api/v1/walls/{name}", func(w http.ResponseWriter, r *http.Request) {
 		wall, ok := byName[r.PathValue("name")]
+		if ok {
+			wall, ok = visibleWall(r, wall)
+		}
 		if !ok {
 			writeJSON(w, http.StatusNotFound, apiError{Error: "no such wall"})
 			return
 		}
 		writeJSON(w, http.StatusOK, wall)
 	})
-	mux.HandleFunc("GET /api/v1/cameras", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, cams.Statuses())
+	mux.HandleFunc("GET /api/v1/cameras", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, visibleStatuses(r, cams.Statuses()))
 	})
 	mux.HandleFunc("GET /api/v1/cameras/{name}", func(w http.ResponseWriter, r *http.Request) {
 		st, ok := cams.Status(r.PathValue("name"))
-		if !ok {
+		if !ok || !mayWatch(r, r.PathValue("name")) {
 			writeJSON(w, http.StatusNotFound, apiError{Error: "no such camera"})
 			return
 		}
 		writeJSON(w, http.StatusOK, st)
 	})
-	return mux
+	if o.AdminListen == "" {
+		addAdminRoutes(mux, cams, o)
+	}
+	addServerInfo(mux, o)
+	addAPIFallback(mux)
+	// recordRoute passes the pattern that matched to Wrap's log and
+	// metrics, whatever sits between them and the mux.
+	return recordRoute(mux)
 }
 
 // NewServer returns an http.Server for h with timeouts that keep slow or
 // idle clients from holding sockets, and no write timeout short enough to
-// cut an LL-HLS blocking reload (segmenter bounds those itself).
+// cut an LL-HLS blocking reload (segmenter bounds those itself). Request
+// bodies are capped at MaxBodyBytes (LimitBody).
 //
 // With tlsConfig (serve it with ServeTLS(ln, "", "")) it speaks HTTPS,
 // HTTP/2 or HTTP/1.1 as the client prefers (ALPN): browsers speak HTTP/2
@@ -156,7 +198,7 @@ func NewServer(addr string, h http.Handler, tlsConfig *tls.Config, log *slog.Log
 	protocols.SetUnencryptedHTTP2(tlsConfig == nil)
 	return &http.Server{
 		Addr:              addr,
-		Handler:           h,
+		Handler:           LimitBody(h, MaxBodyBytes),
 		TLSConfig:         tlsConfig,
 		Protocols:         &protocols,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -13,10 +13,13 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"html"
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -146,8 +149,9 @@ func serveAsset(w http.ResponseWriter, r *http.Request) {
 
 // page is an HTML page with its validator, computed once.
 type page struct {
-	data []byte
-	etag string
+	data    []byte
+	etag    string
+	private bool // for one viewer: Cache-Control: private, no-store
 }
 
 var (
@@ -164,7 +168,7 @@ func newPage(html []byte) page {
 	if !HasHLSJS() {
 		html = bytes.Replace(html, hlsJSTag, nil, 1)
 	}
-	return page{html, etagOf(html)}
+	return page{data: html, etag: etagOf(html)}
 }
 
 // ServeWall writes the wall page: every camera in a grid.
@@ -179,10 +183,31 @@ func ServeCamera(w http.ResponseWriter, r *http.Request) {
 	servePage(w, r, cameraPage)
 }
 
+// assetRef is a reference to an asset in a page's markup.
+var assetRef = regexp.MustCompile(`((?:src|href)="` + assetPrefix + `[^"?#]*)"`)
+
+// ServeCameraWithToken writes the page of one camera opened with a view
+// link (/cams/{name}/?token=...): its references to the assets carry the
+// token, which the server wants for every request. The page is for this
+// viewer alone, never stored.
+func ServeCameraWithToken(w http.ResponseWriter, r *http.Request, token string) {
+	if token == "" {
+		ServeCamera(w, r)
+		return
+	}
+	q := html.EscapeString("?token=" + url.QueryEscape(token))
+	data := assetRef.ReplaceAll(cameraPage.data, []byte(`${1}`+strings.ReplaceAll(q, "$", "$$")+`"`))
+	servePage(w, r, page{data: data, etag: etagOf(data), private: true})
+}
+
 func servePage(w http.ResponseWriter, r *http.Request, p page) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
+	if p.private {
+		h.Set("Cache-Control", "private, no-store")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
 	h.Set("ETag", p.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(p.data))

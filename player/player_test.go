@@ -212,3 +212,52 @@ func TestPagesExposeDataCamera(t *testing.T) {
 		t.Fatal("app.js does not set data-camera on the videos")
 	}
 }
+
+// TestPagesNoInlineCode keeps the pages within the server's Content
+// Security Policy, which allows no inline script, style or handler.
+func TestPagesNoInlineCode(t *testing.T) {
+	inline := regexp.MustCompile(`(?i)<script(\s[^>]*)?>\s*[^<\s]|<style|\sstyle=|\son[a-z]+=|javascript:`)
+	scriptTag := regexp.MustCompile(`(?i)<script[^>]*>`)
+	for _, html := range [][]byte{wallHTML, cameraHTML} {
+		if m := inline.Find(html); m != nil {
+			t.Errorf("inline code in a page: %q", m)
+		}
+		for _, tag := range scriptTag.FindAll(html, -1) {
+			if !strings.Contains(string(tag), ` src="/assets/`) {
+				t.Errorf("script without src: %q", tag)
+			}
+		}
+	}
+}
+
+func TestCameraPageWithToken(t *testing.T) {
+	const tok = "eyJjYW0iOiJhIn0.c2ln-_x"
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ServeCameraWithToken(w, r, tok) })
+	rec := get(t, h, "/cams/a/?token="+tok)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	refs := srcRE.FindAllStringSubmatch(body, -1)
+	if len(refs) < 3 {
+		t.Fatalf("page has %d references", len(refs))
+	}
+	for _, m := range refs {
+		if strings.HasPrefix(m[1], "/assets/") && !strings.HasSuffix(m[1], "?token="+tok) {
+			t.Errorf("asset reference %q lacks the token", m[1])
+		}
+	}
+	if cc := rec.Header().Get("Cache-Control"); cc != "private, no-store" {
+		t.Errorf("Cache-Control %q", cc)
+	}
+	// Without a token, the usual page.
+	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ServeCameraWithToken(w, r, "") })
+	if get(t, plain, "/cams/a/").Body.String() != get(t, http.HandlerFunc(ServeCamera), "/cams/a/").Body.String() {
+		t.Error("empty token: not the usual page")
+	}
+	// The token is escaped for the URL and the markup.
+	odd := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ServeCameraWithToken(w, r, `a"b&c$1`) })
+	if b := get(t, odd, "/cams/a/").Body.String(); !strings.Contains(b, `app.js?token=a%22b%26c%241"`) {
+		t.Errorf("odd token not escaped: %s", b)
+	}
+}

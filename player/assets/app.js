@@ -37,6 +37,22 @@
 
   function camPath(name) { return '/cams/' + encodeURIComponent(name) + '/'; }
 
+  // A view link (/cams/NAME/?token=...) opens one camera without a login:
+  // every request the page makes carries the token, as the server wants.
+  var TOKEN = new URLSearchParams(location.search).get('token') || '';
+  registry.token = TOKEN;
+
+  // withToken adds the view link's token to a URL of this server (never
+  // to another's), unless it has one.
+  function withToken(url) {
+    if (!TOKEN) return url;
+    var u;
+    try { u = new URL(url, location.href); } catch (e) { return url; }
+    if (u.origin !== location.origin || u.searchParams.has('token')) return url;
+    u.searchParams.set('token', TOKEN);
+    return u.href;
+  }
+
   // The server's clock minus ours, in ms. The program date time of the
   // stream is stamped by the server, so latency is measured on its clock;
   // a viewer's clock that is a few seconds off would otherwise show up as
@@ -81,7 +97,7 @@
     this.video = video;
     this.name = name;
     this.stream = opts.stream === 'sub' ? 'sub' : 'main';
-    this.url = camPath(name) + (this.stream === 'sub' ? 'sub/' : '') + 'index.m3u8';
+    this.url = withToken(camPath(name) + (this.stream === 'sub' ? 'sub/' : '') + 'index.m3u8');
     this.onChange = onChange || function () {};
     this.hls = null;
     this.mode = '';          // 'hls.js' | 'native' | 'none'
@@ -205,7 +221,10 @@
       // pending when the camera returns gets the first new part, which is
       // the quickest way back to a moving picture.
       playlistLoadPolicy: retryForever(10000, 20000),
-      fragLoadPolicy: retryForever(10000, 20000)
+      fragLoadPolicy: retryForever(10000, 20000),
+      // With a view link, each request carries its token (the server puts
+      // it in the playlists' URIs too; this covers any other request).
+      xhrSetup: TOKEN ? function (xhr, url) { xhr.open('GET', withToken(url), true); } : undefined
     });
     this.hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, function () {
@@ -785,7 +804,7 @@
     var ctl = typeof AbortController === 'function' ? new AbortController() : null;
     var timer = ctl ? setTimeout(function () { ctl.abort(); }, FETCH_TIMEOUT_MS) : 0;
     var sent = Date.now();
-    return fetch(url, { cache: 'no-store', signal: ctl ? ctl.signal : undefined })
+    return fetch(withToken(url), { cache: 'no-store', signal: ctl ? ctl.signal : undefined })
       .then(function (r) {
         clockSample(Number(r.headers.get('X-Server-Time')), sent, Date.now());
         if (r.status === 404) return { notFound: true };
@@ -1143,6 +1162,9 @@
     var info = document.getElementById('info');
     var errorLine = document.getElementById('error');
     document.getElementById('name').textContent = name || '(no camera)';
+    // A view link opens this camera alone: the other pages need a login.
+    var back = document.querySelector('.back');
+    if (TOKEN && back) back.hidden = true;
     document.title = (name || 'Camera') + ' · rtsp2hls';
     if (!name) return;
 
