@@ -108,11 +108,20 @@ func run(configPath string) error {
 	if err != nil {
 		return err
 	}
-	var redirectLn net.Listener
+	var redirectLn, adminLn net.Listener
 	if cfg.RedirectListen != "" {
 		if redirectLn, err = net.Listen("tcp", cfg.RedirectListen); err != nil {
 			ln.Close()
 			return fmt.Errorf("redirectListen: %w", err)
+		}
+	}
+	if cfg.AdminListen != "" {
+		if adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			ln.Close()
+			if redirectLn != nil {
+				redirectLn.Close()
+			}
+			return fmt.Errorf("adminListen: %w", err)
 		}
 	}
 
@@ -122,8 +131,25 @@ func run(configPath string) error {
 		return err
 	}
 
-	srv := httpapi.NewServer(cfg.Listen, httpapi.Handler(cams, httpapi.Options{Walls: cfg.Walls, CA: caPEM}), tlsConfig, log)
-	serveErr := make(chan error, 2)
+	started := time.Now()
+	var reload *reloader
+	metrics := httpapi.NewMetrics(cams)
+	limiter := httpapi.NewBlockingLimiter(cfg.Limits)
+	// options are the HTTP side's settings from a config, swapped in by a
+	// reload.
+	options := func(cfg *config.Config) httpapi.Options {
+		return httpapi.Options{
+			Walls: cfg.Walls, CA: caPEM,
+			Users: cfg.Users, TokenSecret: cfg.TokenSecret, AdminListen: cfg.AdminListen,
+			AllowOrigins: cfg.AllowOrigins, FrameAncestors: cfg.FrameAncestors,
+			Reload:  func() error { return reload.Reload("API") },
+			Metrics: metrics.Handler(),
+			Version: version, ConfigPath: configPath, Started: started,
+		}
+	}
+	routes := httpapi.Handler(cams, options(cfg))
+	srv := httpapi.NewServer(cfg.Listen, httpapi.Wrap(routes, metrics, limiter, log, cfg.Log.Requests), tlsConfig, log)
+	serveErr := make(chan error, 3)
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
@@ -132,18 +158,40 @@ func run(configPath string) error {
 		go func() { serveErr <- srv.Serve(ln) }()
 	}
 	log.Info("rtsp2hls listening", "version", version, "addr", ln.Addr().String(), "scheme", scheme,
-		"config", configPath, "cameras", len(cfg.Cameras), "walls", len(cfg.Walls))
-	var redirect *http.Server
+		"config", configPath, "cameras", len(cfg.Cameras), "walls", len(cfg.Walls), "users", len(cfg.Users))
+	servers := []*http.Server{srv}
 	if redirectLn != nil {
 		port := ln.Addr().(*net.TCPAddr).Port
-		redirect = httpapi.NewServer(cfg.RedirectListen, httpapi.RedirectHandler(port, caPEM), nil, log)
+		redirect := httpapi.NewServer(cfg.RedirectListen, httpapi.RedirectHandler(port, caPEM), nil, log)
 		go func() { serveErr <- redirect.Serve(redirectLn) }()
+		servers = append(servers, redirect)
 		log.Info("redirecting plain HTTP to HTTPS", "addr", redirectLn.Addr().String())
 	}
+	var admin *httpapi.Routes
+	if adminLn != nil {
+		// Plain HTTP: the admin listener is meant for a private address
+		// (loopback, a management network), and it needs no login there.
+		admin = httpapi.AdminHandler(cams, options(cfg))
+		adminSrv := httpapi.NewServer(cfg.AdminListen, httpapi.Wrap(admin, metrics, nil, log, cfg.Log.Requests), nil, log)
+		go func() { serveErr <- adminSrv.Serve(adminLn) }()
+		servers = append(servers, adminSrv)
+		log.Info("admin routes (API writes, /metrics) on their own listener", "addr", adminLn.Addr().String())
+	}
 
-	reload := newReloader(configPath, cfg, data, log, func(old, cfg *config.Config) error {
+	reload = newReloader(configPath, cfg, data, log, func(old, cfg *config.Config) error {
 		level.Set(parseLevel(cfg.Log.Level))
-		return cams.Apply(cfg.Cameras)
+		limiter.SetLimits(cfg.Limits)
+		err := cams.Apply(cfg.Cameras)
+		o := options(cfg)
+		if old.AdminListen != cfg.AdminListen {
+			// The listeners stay as they were started until a restart.
+			o.AdminListen = old.AdminListen
+		}
+		routes.Update(o)
+		if admin != nil {
+			admin.Update(o)
+		}
+		return err
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -169,10 +217,6 @@ wait:
 	cams.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	servers := []*http.Server{srv}
-	if redirect != nil {
-		servers = append(servers, redirect)
-	}
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return err
