@@ -1,9 +1,12 @@
 package camera
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/rtsp2hls/rtsp2hls/config"
 	"github.com/rtsp2hls/rtsp2hls/ingest"
@@ -20,7 +23,13 @@ type Set struct {
 
 	rtspListen string                // where the publish server listens
 	publish    *ingest.PublishServer // started with the first publish camera
+
+	startWait time.Duration // DefaultStartWait; tests shorten it
 }
+
+// ErrNoCamera is the error of a request for a camera that is not
+// configured.
+var ErrNoCamera = errors.New("no such camera")
 
 // NewSet returns an empty set. rtspListen is the address of the RTSP
 // server that publish cameras are pushed to (config rtsp.listen).
@@ -28,11 +37,14 @@ func NewSet(rtspListen string, log *slog.Logger) *Set {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Set{log: log, cams: map[string]*Camera{}, rtspListen: rtspListen}
+	return &Set{log: log, cams: map[string]*Camera{}, rtspListen: rtspListen, startWait: DefaultStartWait}
 }
 
 // Apply makes the running cameras match cfgs: cameras not in cfgs stop,
-// new ones start, changed ones restart, unchanged ones are left alone.
+// new ones start, changed ones restart, unchanged ones are left alone
+// (same muxer, same segment names, an on-demand camera in the state it
+// was). A new or changed on-demand camera is not started: it is idle
+// until requested (see Touch).
 func (s *Set) Apply(cfgs []config.Camera) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,7 +75,7 @@ func (s *Set) Apply(cfgs []config.Camera) error {
 				return err
 			}
 		}
-		s.cams[c.Name] = start(c, src, subSrc, s.log)
+		s.cams[c.Name] = start(c, src, subSrc, s.log, s.startWait)
 	}
 	return nil
 }
@@ -150,7 +162,9 @@ func (s *Set) Status(name string) (Status, bool) {
 	return c.Status(), true
 }
 
-// HLS returns the handler of a camera's HLS files.
+// HLS returns the handler of a camera's HLS files. Each request it serves
+// counts as one for the camera: an on-demand camera is started by the
+// first, and kept running by the next ones (see Touch).
 func (s *Set) HLS(name string) (http.Handler, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -163,6 +177,8 @@ func (s *Set) HLS(name string) (http.Handler, bool) {
 
 // SubstreamHLS returns the handler of the HLS files of a camera's
 // substream; false when there is no such camera or it has no substream.
+// Like HLS, its requests start and keep running an on-demand camera's
+// substream (the main stream runs only if requested itself).
 func (s *Set) SubstreamHLS(name string) (http.Handler, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -170,5 +186,37 @@ func (s *Set) SubstreamHLS(name string) (http.Handler, bool) {
 	if !ok || c.sub == nil {
 		return nil, false
 	}
-	return c.sub.stream, true
+	return c.sub, true
+}
+
+// Touch counts a request for a camera's page (/cams/NAME/) as one for the
+// camera, and reports whether the camera exists. The HTTP side calls it
+// for the page route, so that an on-demand camera starts connecting while
+// the page and its player load (its playlist request then waits less);
+// for other cameras it only answers whether the camera exists. The
+// camera's HLS requests touch it by themselves (HLS).
+func (s *Set) Touch(name string) bool {
+	s.mu.RLock()
+	c, ok := s.cams[name]
+	s.mu.RUnlock()
+	if ok {
+		c.main.touch("page requested")
+	}
+	return ok
+}
+
+// Restart stops and starts a camera's source (and its substream's), as
+// if it had lost its connection, and returns once they are connecting
+// again; viewers' players reload. An on-demand camera that is idle stays
+// idle: its next request starts it afresh. The error is ErrNoCamera
+// (wrapped) for a name that is not configured.
+func (s *Set) Restart(name string) error {
+	s.mu.RLock()
+	c, ok := s.cams[name]
+	s.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrNoCamera, name)
+	}
+	c.restart() // a concurrent Apply that removes c makes this a no-op
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rtsp2hls/rtsp2hls/camera"
 	"github.com/rtsp2hls/rtsp2hls/config"
 )
 
@@ -55,7 +56,10 @@ func addAdminRoutes(mux *http.ServeMux, cams Cameras, o Options) {
 			writeJSON(w, http.StatusNotFound, apiError{Error: "no such camera"})
 			return
 		}
-		if err := cams.Restart(name); err != nil {
+		if err := cams.Restart(name); errors.Is(err, camera.ErrNoCamera) {
+			writeJSON(w, http.StatusNotFound, apiError{Error: "no such camera"})
+			return
+		} else if err != nil {
 			writeJSON(w, http.StatusInternalServerError, apiError{Error: config.Redact(err.Error())})
 			return
 		}

@@ -23,6 +23,8 @@ import (
 // Restart makes fakeCameras a Cameras; accessCams records restarts.
 func (f fakeCameras) Restart(string) error { return nil }
 
+func (f fakeCameras) Touch(name string) bool { _, ok := f.Status(name); return ok }
+
 // accessCams are cameras a (with a substream), b and c. Their HLS
 // handlers answer a playlist for .m3u8 files and record the query they
 // were given.

@@ -61,6 +61,9 @@ type Cameras interface {
 	// Restart restarts a camera's source and muxer, for POST
 	// /api/v1/cameras/{name}/restart.
 	Restart(name string) error
+	// Touch tells that a camera is wanted, which starts an on-demand
+	// camera; false when there is no such camera.
+	Touch(name string) bool
 }
 
 // routes returns the routes of rtsp2hls, which Handler serves with its
@@ -115,7 +118,9 @@ func routes(cams Cameras, o Options) http.Handler {
 		redirectWithQuery(w, r, r.URL.Path+"/") // a view link's token goes along
 	})
 	mux.HandleFunc("GET /cams/{name}/{$}", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := cams.Status(r.PathValue("name")); !ok || !mayWatch(r, r.PathValue("name")) {
+		// The page's request starts an on-demand camera, so that its
+		// stream is on the way while the player loads.
+		if name := r.PathValue("name"); !mayWatch(r, name) || !cams.Touch(name) {
 			notFound(w, "no such camera")
 			return
 		}

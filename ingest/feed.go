@@ -50,8 +50,13 @@ func (f *Feed) Alive() { f.lastVideo.Store(time.Now().UnixNano()) }
 // Waiting tells the status why no media flows yet, e.g. while a publish
 // source waits for a publisher.
 func (f *Feed) Waiting(reason string) {
-	f.w.setState(StateOffline, errors.New(reason))
+	f.w.setState(StateOffline, "", errors.New(reason))
 }
+
+// setTransport makes get the answer to which transport the connection
+// uses (an RTSP pull asks its client, whose choice may change from UDP to
+// TCP while it plays); it is asked when the status is.
+func (f *Feed) setTransport(get func() string) { f.w.transport.Store(&get) }
 
 // PacketsLost adds to the count of RTP packets lost on the way.
 func (f *Feed) PacketsLost(n uint64) { f.w.status.lost(n) }
@@ -67,7 +72,7 @@ func (f *Feed) Video(pts int64, au [][]byte) {
 		return
 	}
 	if !f.live.Swap(true) {
-		f.w.setState(StateLive, nil)
+		f.w.setState(StateLive, "receiving video", nil)
 	}
 	f.w.status.frame(now)
 	f.w.Sink.WriteVideo(pts, f.ntp(pts, 90000), au)

@@ -67,6 +67,7 @@ func (s *RTSPSource) Read(ctx context.Context, feed *Feed) error {
 			t.packet(feed, pkt, pts, ok)
 		})
 	}
+	feed.setTransport(func() string { return transportOf(c.Transport()) })
 	if err = feed.Start(tracks); err != nil {
 		return err
 	}
@@ -93,6 +94,24 @@ func protocolOf(t config.Transport) *gortsplib.Protocol {
 		return nil // gortsplib tries UDP and falls back to TCP
 	}
 	return &p
+}
+
+// transportOf names the transport a client set up, as config.Transport
+// does ("" before SETUP). With TransportAuto gortsplib may switch from UDP
+// to TCP after PLAY, so this is asked again each time.
+func transportOf(t *gortsplib.ClientTransport) string {
+	if t == nil || t.Session == nil {
+		return ""
+	}
+	switch t.Session.Protocol {
+	case gortsplib.ProtocolTCP:
+		return string(config.TransportTCP)
+	case gortsplib.ProtocolUDP:
+		return string(config.TransportUDP)
+	case gortsplib.ProtocolUDPMulticast:
+		return string(config.TransportMulticast)
+	}
+	return ""
 }
 
 // tlsConfig pins the camera's certificate when a fingerprint is given;

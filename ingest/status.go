@@ -25,12 +25,23 @@ type Status struct {
 	LastFrame   time.Time // zero until the first frame
 	PacketsLost uint64    // RTP packets lost on the way, all connections
 	Since       time.Time // when State was entered
+	// Transport is the transport of the current RTSP pull ("tcp", "udp"
+	// or "multicast", as in config.Transport); "" while not connected and
+	// for the other kinds of source.
+	Transport string
 }
 
 // statusBox guards a Status shared between the worker and readers.
 type statusBox struct {
 	mu sync.Mutex
 	s  Status
+
+	// In an outage (from one live period to the next) each new failure
+	// and the retry after it are logged at Info; the same failure over
+	// and over again (a camera that is gone for hours, retried every
+	// second) at Debug.
+	outageErr string // the last failure in this outage
+	quiet     bool   // it was a repeat: so is the retry after it
 }
 
 func (b *statusBox) get() Status {
@@ -39,19 +50,32 @@ func (b *statusBox) get() Status {
 	return b.s
 }
 
-// set changes the state and reports whether it changed.
-func (b *statusBox) set(st State, lastErr string) bool {
+// set changes the state and reports whether it changed, and whether the
+// change is a repeat that needs no Info line (see outageErr).
+func (b *statusBox) set(st State, msg string, isErr bool) (changed, repeat bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	changed := b.s.State != st
+	changed = b.s.State != st
 	if changed {
 		b.s.State = st
 		b.s.Since = time.Now()
 	}
-	if lastErr != "" {
-		b.s.LastError = lastErr
+	if isErr && msg != "" {
+		b.s.LastError = msg
 	}
-	return changed
+	if !changed {
+		return false, false
+	}
+	switch st {
+	case StateConnecting:
+		repeat = b.quiet
+	case StateOffline:
+		repeat = msg == b.outageErr
+		b.outageErr, b.quiet = msg, repeat
+	default: // live, idle: the outage is over
+		b.outageErr, b.quiet = "", false
+	}
+	return true, repeat
 }
 
 func (b *statusBox) frame(t time.Time) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rtsp2hls/rtsp2hls/config"
@@ -38,43 +39,70 @@ type Worker struct {
 	// Backoff between attempts. The zero value means DefaultBackoff.
 	Backoff Backoff
 
-	status  statusBox
-	skipped map[string]bool // codecs already warned about, so reconnects don't repeat it
+	status    statusBox
+	transport atomic.Pointer[func() string] // the current connection's transport, nil when none
+	skipped   map[string]bool               // codecs already warned about, so reconnects don't repeat it
 }
 
 // Status returns a snapshot of the worker's state.
-func (w *Worker) Status() Status { return w.status.get() }
+func (w *Worker) Status() Status {
+	st := w.status.get()
+	if get := w.transport.Load(); get != nil {
+		st.Transport = (*get)()
+	}
+	return st
+}
 
 // Run connects and reconnects until ctx is done. It returns after the
 // last connection is closed and the sink has been told to Stop.
-func (w *Worker) Run(ctx context.Context) {
+func (w *Worker) Run(ctx context.Context) { w.RunBecause(ctx, "starting") }
+
+// RunBecause is Run with the reason the camera starts now ("starting",
+// "restart requested", "requested by a viewer"), which the log line of
+// its first connecting state gives. A Worker may be run again after a
+// Run returned (a restart); its status carries over.
+func (w *Worker) RunBecause(ctx context.Context, reason string) {
 	if w.Backoff == (Backoff{}) {
 		w.Backoff = DefaultBackoff()
 	}
+	w.Backoff.Reset()
 	if w.Log == nil {
 		w.Log = slog.Default()
 	}
 	w.skipped = map[string]bool{}
 
 	for {
-		w.setState(StateConnecting, nil)
+		w.setState(StateConnecting, reason, nil)
 		wasLive, err := w.session(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		w.status.reconnected()
-		w.setState(StateOffline, err)
+		w.setState(StateOffline, "", err)
 		if wasLive {
 			// The camera worked: the next failure is a new outage, so it
 			// starts again from the shortest delay.
 			w.Backoff.Reset()
 		}
+		delay := w.Backoff.Next()
+		reason = "retrying after " + delay.Round(time.Millisecond).String()
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(w.Backoff.Next()):
+		case <-time.After(delay):
 		}
 	}
+}
+
+// SetIdle puts the worker in StateIdle, for a camera whose source is
+// stopped until someone watches it (on-demand cameras), with the reason
+// for the log. Call it only while Run is not running.
+func (w *Worker) SetIdle(reason string) {
+	if w.Log == nil {
+		w.Log = slog.Default()
+	}
+	w.transport.Store(nil)
+	w.setState(StateIdle, reason, nil)
 }
 
 // session runs one Read with the stall watchdog around it.
@@ -96,6 +124,7 @@ func (w *Worker) session(ctx context.Context) (wasLive bool, err error) {
 			if err == nil {
 				err = errors.New("stream ended")
 			}
+			w.transport.Store(nil)
 			feed.mu.Lock()
 			started := feed.started
 			feed.started = false // late frames from the ending read go nowhere
@@ -121,18 +150,23 @@ func (f *Feed) isStarted() bool {
 	return f.started
 }
 
-func (w *Worker) setState(st State, err error) {
-	msg := ""
+// setState enters st and logs the change, once, with why: err when the
+// state is entered because of one (redacted and made printable), reason
+// otherwise.
+func (w *Worker) setState(st State, reason string, err error) {
+	msg := reason
 	if err != nil {
 		msg = printable(config.Redact(err.Error()))
 	}
-	if w.status.set(st, msg) {
-		if err != nil {
-			w.Log.Warn("camera state", "camera", w.Name, "state", st, "reason", msg)
-		} else {
-			w.Log.Info("camera state", "camera", w.Name, "state", st)
-		}
+	changed, repeat := w.status.set(st, msg, err != nil)
+	if !changed {
+		return
 	}
+	level := slog.LevelInfo
+	if repeat {
+		level = slog.LevelDebug // the same failure again: see statusBox.outageErr
+	}
+	w.Log.Log(context.Background(), level, "camera state", "camera", w.Name, "state", st, "reason", msg)
 }
 
 func (w *Worker) readTimeout() time.Duration {

@@ -14,14 +14,16 @@ import (
 )
 
 // ServeHTTP answers a request for one of the camera's HLS files; only the
-// last element of the path is looked at.
+// last element of the path is looked at. It counts the bytes sent
+// (Info.BytesOut) and the clients of the playlists (Viewers).
 //
 // gohlslib's Handle is wrapped for three reasons: it answers 200 with an
 // empty body for names it does not know (here: 404); its blocking playlist
 // and preload-hint waits ignore client disconnects (here: the wait runs in
 // its own goroutine, which ends when the muxer moves on or is closed, and
 // the request returns when the client goes away or after MaxWait); and
-// when no muxer runs yet the request waits for one instead of failing.
+// when no muxer runs yet the request waits for one instead of failing
+// (for a playlist of a source that is Starting, until the start's bound).
 // Identical requests share one such wait and one answer (see flight), so
 // that thousands of viewers of a camera cost about what one does.
 func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -29,6 +31,10 @@ func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !validFileName(name) {
 		httpError(w, http.StatusNotFound, "no such file")
 		return
+	}
+	playlist := strings.HasSuffix(name, ".m3u8")
+	if playlist {
+		s.viewers.saw(r)
 	}
 	// The hot path, a viewer asking for what another already got: an
 	// answer that is ready costs no goroutine, timer or render.
@@ -47,14 +53,27 @@ func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(r.Context(), s.MaxWait())
+	// A playlist request while the source is being started (Starting)
+	// waits for the first segment until the start's bound; any other
+	// request at most MaxWait.
+	wait, starting := s.MaxWait(), false
+	if playlist {
+		if d := time.Until(time.Unix(0, s.startUntil.Load())); d > wait {
+			wait, starting = d, true
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	if mux == nil {
 		mux, lost = s.waitMuxer(ctx)
 		if mux == nil {
 			if r.Context().Err() == nil {
 				w.Header().Set("Retry-After", "1")
-				httpError(w, http.StatusServiceUnavailable, "camera is not live")
+				if starting {
+					httpError(w, http.StatusServiceUnavailable, notUp)
+				} else {
+					httpError(w, http.StatusServiceUnavailable, "camera is not live")
+				}
 			}
 			return
 		}
@@ -72,12 +91,20 @@ func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-ctx.Done():
 		if r.Context().Err() == nil {
 			w.Header().Set("Retry-After", "1")
-			httpError(w, http.StatusServiceUnavailable, "timed out waiting for media")
+			if starting {
+				httpError(w, http.StatusServiceUnavailable, notUp)
+			} else {
+				httpError(w, http.StatusServiceUnavailable, "timed out waiting for media")
+			}
 		}
 		return
 	}
 	s.answer(w, r, mux, f)
 }
+
+// notUp answers a playlist request that waited for a starting camera's
+// first segment until the bound given to Starting.
+const notUp = "camera did not come up: no video yet since it was started; it keeps trying"
 
 // answer writes a finished flight's answer.
 func (s *Stream) answer(w http.ResponseWriter, r *http.Request, mux muxHandler, f *flight) {
@@ -103,7 +130,11 @@ func (s *Stream) answer(w http.ResponseWriter, r *http.Request, mux muxHandler, 
 		h[k] = v
 	}
 	w.WriteHeader(f.status)
-	w.Write(body) //nolint:errcheck // the client went away
+	// Every HLS file leaves through this one Write, so the count of bytes
+	// out is taken here: an atomic add, where wrapping the ResponseWriter
+	// would cost an allocation per request.
+	n, _ := w.Write(body) // an error: the client went away
+	s.bytesOut.Add(uint64(n))
 }
 
 // A flight is one answer of gohlslib's Handle, shared by every request for

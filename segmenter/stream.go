@@ -30,6 +30,7 @@ type Info struct {
 	Audio         string  // audio codec passed through, "" if none
 	Frames        uint64  // video access units received
 	BytesIn       uint64  // video and audio payload received
+	BytesOut      uint64  // HLS files (bodies) sent to viewers
 	Restarts      int     // muxers replaced after a jump, new SPS or error
 	Live          bool    // a muxer is running
 }
@@ -75,6 +76,10 @@ type Stream struct {
 	cacheMu  sync.Mutex
 	cache    map[flightKey]*flight
 	onFlight func(*flight) // tests: sees the flight each request is answered from
+
+	bytesOut   atomic.Uint64 // HLS bodies written to clients
+	viewers    viewers       // clients of the playlists
+	startUntil atomic.Int64  // unix ns: until then a request waits for the first muxer (Starting)
 }
 
 // NewStream returns a stream with no media yet.
@@ -86,12 +91,27 @@ func NewStream(name string, hls config.HLS, log *slog.Logger) *Stream {
 		warned: map[string]bool{}}
 }
 
+// Starting says the stream's source is being started now: until wait has
+// passed, a playlist request waits for the first segment until then
+// rather than at most MaxWait, so that a player opening a camera that is
+// only now connecting just starts. After that the request is answered
+// 503 with Retry-After, saying the camera did not come up.
+func (s *Stream) Starting(wait time.Duration) {
+	s.startUntil.Store(time.Now().Add(wait).UnixNano())
+}
+
+// Viewers returns the number of distinct clients (remote address and
+// user agent) that fetched one of the stream's playlists within
+// ViewerWindow.
+func (s *Stream) Viewers() int { return s.viewers.count() }
+
 // Info returns a snapshot of what the stream knows.
 func (s *Stream) Info() Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.info
 	i.Live = s.mux != nil && !s.lost
+	i.BytesOut = s.bytesOut.Load()
 	return i
 }
 
