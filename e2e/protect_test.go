@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,5 +229,73 @@ func TestHashPassword(t *testing.T) {
 	cmd.Stdin = strings.NewReader("")
 	if err := cmd.Run(); err == nil {
 		t.Errorf("hash-password with no password succeeded")
+	}
+}
+
+// TestAdminListen: with adminListen the admin routes are served there
+// (no login needed) and not on listen.
+func TestAdminListen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	s := startServer(t, fmt.Sprintf(`listen: LISTEN
+adminListen: %q
+users:
+  - {name: alice, password: %q, cameras: ["*"], admin: true}
+cameras:
+  a: {source: demo}
+`, admin, hash(t, "alice-pw")))
+	rec := &recorder{t: t}
+	for _, r := range []struct{ method, path string }{{"GET", "/metrics"}, {"POST", "/api/v1/reload"}, {"POST", "/api/v1/cameras/a/restart"}} {
+		if code, _ := rec.do(r.method, s.URL+r.path, "alice", "alice-pw"); code != 404 {
+			t.Errorf("%s %s on listen: %d, want 404", r.method, r.path, code)
+		}
+		if code, _ := rec.do(r.method, "http://"+admin+r.path, "", ""); code != 200 {
+			t.Errorf("%s %s on adminListen: %d, want 200", r.method, r.path, code)
+		}
+	}
+	if code, _ := rec.do("GET", "http://"+admin+"/cams/a/index.m3u8", "", ""); code != 404 {
+		t.Errorf("HLS on adminListen: %d, want 404 (admin routes only)", code)
+	}
+}
+
+// TestOpenFilesLimitRaised: started with a soft limit of 1024 open files,
+// rtsp2hls raises it to the hard limit.
+func TestOpenFilesLimitRaised(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if lim.Max <= 1024 {
+		t.Skipf("the hard limit is %d: nothing to raise", lim.Max)
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("listen: 127.0.0.1:%d\n", freePort(t))), 0o644)
+	cmd := exec.Command("/bin/sh", "-c", `ulimit -S -n 1024 && exec "$0" -config "$1"`, binary, cfg)
+	logs := &logBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var soft string
+	waitFor(t, 10*time.Second, "rtsp2hls to start", func() bool {
+		if !strings.Contains(logs.String(), "open files limit") {
+			return false
+		}
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/limits", cmd.Process.Pid))
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); strings.HasPrefix(l, "Max open files") && len(f) >= 5 {
+				soft = f[3]
+			}
+		}
+		return true
+	})
+	if soft != fmt.Sprint(lim.Max) {
+		t.Errorf("soft open-files limit %s, want the hard limit %d", soft, lim.Max)
 	}
 }
