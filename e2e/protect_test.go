@@ -299,3 +299,74 @@ func TestOpenFilesLimitRaised(t *testing.T) {
 		t.Errorf("soft open-files limit %s, want the hard limit %d", soft, lim.Max)
 	}
 }
+
+// TestBrowserWithLogin: with users, the wall plays in Chromium after the
+// login prompt (answered as a person would), showing only the user's
+// cameras; a view link plays its camera with no login at all.
+func TestBrowserWithLogin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	needBrowser(t)
+	const secret = "view-link-secret-0123456789abcdefgh"
+	s := startServer(t, fmt.Sprintf(`listen: LISTEN
+tokenSecret: %q
+users:
+  - {name: alice, password: %q, cameras: [a, b], admin: true}
+cameras:
+  a: {source: demo}
+  b: {source: demo}
+  c: {source: demo}
+`, secret, hash(t, "alice-pw")))
+	rep := runCheck(t, checkOpts{URL: s.URL + "/", Seconds: 6, User: "alice", Pass: "alice-pw"})
+	var names []string
+	for _, tile := range rep.Tiles {
+		names = append(names, tile.Name)
+	}
+	if strings.Join(names, ",") != "a,b" {
+		t.Errorf("alice's wall shows %v, want [a b]", names)
+	}
+	for _, v := range rep.Videos {
+		if v.Frames < 10 {
+			t.Errorf("wall tile %s: %d frames", v.Camera, v.Frames)
+		}
+	}
+	if len(rep.Videos) != 2 || len(rep.ConsoleErrors)+len(rep.PageErrors)+len(rep.HTTPErrors) > 0 {
+		t.Errorf("wall with login: %d videos, console %v, page %v, http %v", len(rep.Videos), rep.ConsoleErrors, rep.PageErrors, rep.HTTPErrors)
+	}
+
+	token := httpapi.SignViewToken([]byte(secret), "b", time.Now().Add(time.Hour))
+	rep = runCheck(t, checkOpts{URL: s.URL + "/cams/b/?token=" + token, Seconds: 5})
+	if len(rep.Videos) != 1 || rep.Videos[0].Frames < 10 || len(rep.ConsoleErrors)+len(rep.PageErrors)+len(rep.HTTPErrors) > 0 {
+		t.Errorf("view link page: %+v", rep)
+	} else {
+		t.Logf("view link without login: first frame %.0f ms, %d frames", *rep.Videos[0].FirstFrameMs, rep.Videos[0].Frames)
+	}
+}
+
+// TestJSONLogs: log: {format: json} writes one JSON object per line.
+func TestJSONLogs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	s := startServer(t, `listen: LISTEN
+log: {format: json, level: debug}
+cameras:
+  a: {source: demo}
+`)
+	s.waitState(t, "a", "live", 15*time.Second)
+	lines := strings.Split(strings.TrimSpace(s.logs.String()), "\n")
+	states := 0
+	for _, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q", l)
+		}
+		if rec["msg"] == "camera state" && rec["camera"] == "a" {
+			states++
+		}
+	}
+	if states < 2 {
+		t.Errorf("%d camera state lines for a, want connecting and live:\n%s", states, s.logs.String())
+	}
+}

@@ -264,6 +264,7 @@ type (
 		Insecure      bool   // accept rtsp2hls's own certificate
 		Width, Height int    // viewport; 0 for check.mjs's 1280x720
 		LatencyMs     int    // emulated network round trip added to every request
+		User, Pass    string // answer the login prompt (users: in config)
 		Actions       []checkAction
 	}
 )
@@ -307,6 +308,9 @@ func checkRun(o checkOpts) (checkReport, error) {
 	}
 	if o.LatencyMs > 0 {
 		args = append(args, "--latency-ms", fmt.Sprint(o.LatencyMs))
+	}
+	if o.User != "" {
+		args = append(args, "--user", o.User, "--password", o.Pass)
 	}
 	if len(o.Actions) > 0 {
 		js, _ := json.Marshal(o.Actions)

@@ -21,6 +21,7 @@
 // --console also records every console message (any type) in "console",
 // which helps when a test fails.
 // --insecure accepts any TLS certificate (rtsp2hls's own, made by tls: auto).
+// --user and --password answer the server's login prompt (users: in config).
 // --latency-ms adds N ms to every request before its answer starts (Chromium's
 // network emulation), as a network's round trip would: on loopback there is
 // none, and what it costs many players to share a few connections shows
@@ -91,6 +92,8 @@ function parseArgs(argv) {
       case 'height': opts.height = Number(val()); break;
       case 'console': opts.console = true; break;
       case 'insecure': opts.insecure = true; break;
+      case 'user': opts.user = val(); break;
+      case 'password': opts.password = val(); break;
       case 'latency-ms': opts.latencyMs = Number(val()); break;
       case 'actions': opts.actions = JSON.parse(val()); break;
       default: throw new Error(`unknown argument ${a}`);
@@ -311,7 +314,12 @@ async function main() {
   }
 
   try {
-    const context = await browser.newContext({ viewport: { width: opts.width, height: opts.height }, ignoreHTTPSErrors: opts.insecure });
+    const context = await browser.newContext({
+      viewport: { width: opts.width, height: opts.height }, ignoreHTTPSErrors: opts.insecure,
+      // Answers the server's Basic prompt as a person would the browser's
+      // dialog; the page then sends the credentials with every request.
+      httpCredentials: opts.user ? { username: opts.user, password: opts.password || '' } : undefined,
+    });
     const page = await context.newPage();
     if (opts.latencyMs > 0) {
       const cdp = await context.newCDPSession(page);

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// edgeRun is one line "EDGE-JSON {...}" of bench/edge -json.
+type edgeRun struct {
+	Viewers             int     `json:"viewers"`
+	ViewerReqPerS       float64 `json:"viewerReqPerS"`
+	OriginReqPerS       float64 `json:"originReqPerS"`
+	OriginPlaylistsPerS float64 `json:"originPlaylistsPerS"`
+	OriginOtherPerS     float64 `json:"originOtherPerS"`
+	OriginMBPerS        float64 `json:"originMBPerS"`
+	LagP50Ms            int64   `json:"lagP50Ms"`
+	LagP99Ms            int64   `json:"lagP99Ms"`
+	GotMin              float64 `json:"gotMin"`
+	Errors              int64   `json:"errors"`
+	EdgeNon200          int64   `json:"edgeNon200"`
+	Published           int     `json:"published"`
+}
+
+// nginx with deploy/nginx/rtsp2hls.conf in front of rtsp2hls, K LL-HLS
+// viewers through it (bench/edge): how many requests and bytes per second
+// reach rtsp2hls as K grows. Run as shipped (playlists cached only as
+// rtsp2hls says, so they all pass) and with the configuration's
+// commented-out block that collapses blocking reloads. Asserted: no
+// errors, every viewer got the parts, and the media requests reaching
+// rtsp2hls stay flat (at most twice those at the smallest K); with
+// blocking reloads collapsed, all origin requests stay flat.
+//
+//	RTSP2HLS_BENCH=1 go test -count=1 -v -run '^TestEdgeBench$' ./e2e
+//
+// RTSP2HLS_EDGE_K (default 10,100,500,1000,2000), RTSP2HLS_EDGE_SECONDS
+// (default 20 per K) and RTSP2HLS_EDGE_PLAYLISTS (default shipped,lock)
+// shorten it.
+func TestEdgeBench(t *testing.T) {
+	if os.Getenv("RTSP2HLS_BENCH") != "1" {
+		t.Skip("benchmark: set RTSP2HLS_BENCH=1 (make bench) to run it")
+	}
+	need(t, "nginx")
+	if raceEnabled {
+		t.Log("WARNING: rtsp2hls is built with -race here, which slows it: figures are not comparable")
+	}
+	ks := os.Getenv("RTSP2HLS_EDGE_K")
+	if ks == "" {
+		ks = "10,100,500,1000,2000"
+	}
+	seconds := 20
+	if v := os.Getenv("RTSP2HLS_EDGE_SECONDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 8 {
+			t.Fatalf("RTSP2HLS_EDGE_SECONDS=%q: want a number of seconds ≥ 8", v)
+		}
+		seconds = n
+	}
+	edge := t.TempDir() + "/edge"
+	if out, err := exec.Command("go", "build", "-o", edge, "../bench/edge").CombinedOutput(); err != nil {
+		t.Fatalf("building bench/edge: %v\n%s", err, out)
+	}
+	nk := len(strings.Split(ks, ","))
+	for _, policy := range listEnv("RTSP2HLS_EDGE_PLAYLISTS", "shipped,lock") {
+		t.Run(policy, func(t *testing.T) {
+			timeout := time.Duration(nk*(seconds+6)+60) * time.Second
+			out, err := run(t, timeout, edge, "-bin", binary, "-conf", "../deploy/nginx/rtsp2hls.conf",
+				"-k", ks, "-d", fmt.Sprintf("%ds", seconds), "-playlists", policy, "-json")
+			var runs []edgeRun
+			var table []string
+			for _, l := range strings.Split(out, "\n") {
+				if j, ok := strings.CutPrefix(l, "EDGE-JSON "); ok {
+					var r edgeRun
+					if err := json.Unmarshal([]byte(j), &r); err != nil {
+						t.Fatalf("bench/edge: %v: %s", err, l)
+					}
+					runs = append(runs, r)
+				} else if strings.HasPrefix(l, "|") || strings.HasPrefix(l, "origin:") || strings.HasPrefix(l, "edge check") {
+					table = append(table, l)
+				}
+			}
+			for _, l := range table {
+				t.Log(l)
+			}
+			if err != nil || len(runs) != nk {
+				t.Fatalf("bench/edge: %v, %d of %d runs\n%s", err, len(runs), nk, out)
+			}
+			base := runs[0]
+			for _, r := range runs {
+				if r.Errors > 0 || r.EdgeNon200 > 0 {
+					t.Errorf("%d viewers: %d errors, %d answers other than 200 at the edge", r.Viewers, r.Errors, r.EdgeNon200)
+				}
+				if r.GotMin < 0.99 {
+					t.Errorf("%d viewers: a viewer got only %.1f %% of the parts", r.Viewers, 100*r.GotMin)
+				}
+				if r.OriginOtherPerS > 2*base.OriginOtherPerS+1 {
+					t.Errorf("%d viewers: %.1f media requests/s reach rtsp2hls, %.1f at %d viewers: the edge does not collapse them",
+						r.Viewers, r.OriginOtherPerS, base.OriginOtherPerS, base.Viewers)
+				}
+				if policy == "lock" && r.OriginReqPerS > 2*base.OriginReqPerS+1 {
+					t.Errorf("%d viewers: %.1f requests/s reach rtsp2hls, %.1f at %d viewers: blocking reloads are not collapsed",
+						r.Viewers, r.OriginReqPerS, base.OriginReqPerS, base.Viewers)
+				}
+			}
+		})
+	}
+}
