@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -232,7 +231,7 @@ func (p *parser) user(n *yaml.Node, index int) (u User, ok bool) {
 	if kv := keys["cameras"]; kv == nil {
 		p.errorf(n.Line, "%scameras is required: the names of the cameras the user may watch, or [\"*\"] for all", prefix)
 		ok = false
-	} else if cams, good := p.userCameras(*kv, prefix); good {
+	} else if cams, good := p.cameraList(*kv, prefix, true); good {
 		u.Cameras = cams
 	} else {
 		ok = false
@@ -286,56 +285,6 @@ func (p *parser) passwordHash(s string, line int, prefix string) bool {
 		return false
 	}
 	return true
-}
-
-// userCameras checks a user's cameras: names of configured cameras, each
-// once, or "*" alone for every camera.
-func (p *parser) userCameras(kv pair, prefix string) ([]string, bool) {
-	v := resolve(kv.v)
-	const want = `a list of camera names, or ["*"] for all`
-	switch {
-	case isNull(v):
-		p.errorf(kv.k.Line, "%scameras is empty (want %s)", prefix, want)
-		return nil, false
-	case v.Kind == yaml.ScalarNode && v.Value == AllCameras:
-		p.errorf(v.Line, "%scameras must be a list: write [\"*\"] for every camera", prefix)
-		return nil, false
-	case v.Kind != yaml.SequenceNode:
-		p.errorf(v.Line, "%scameras must be %s, not %s", prefix, want, kindName(v))
-		return nil, false
-	case len(v.Content) == 0:
-		p.errorf(v.Line, "%scameras is empty (want %s)", prefix, want)
-		return nil, false
-	}
-	known := slices.Sorted(maps.Keys(p.cameraNames))
-	ok := true
-	var names []string
-	first := map[string]int{}
-	for _, item := range v.Content {
-		item = resolve(item)
-		s, set := p.str(item, prefix+"cameras item")
-		switch {
-		case !set:
-			if isNull(item) {
-				p.errorf(item.Line, "%scameras has an empty item", prefix)
-			}
-			ok = false
-		case first[s] > 0:
-			p.errorf(item.Line, "%scamera %s is listed twice (first at line %d)", prefix, quote(s), first[s])
-			ok = false
-		case s != AllCameras && !p.cameraNames[s]:
-			p.errorf(item.Line, "%scamera %s is not in cameras%s", prefix, quote(s), didYouMean(s, known))
-			ok = false
-		default:
-			first[s] = item.Line
-			names = append(names, s)
-		}
-	}
-	if ok && len(names) > 1 && slices.Contains(names, AllCameras) {
-		p.errorf(v.Line, "%scameras: \"*\" already allows every camera; write [\"*\"] alone, or only names", prefix)
-		ok = false
-	}
-	return names, ok
 }
 
 // tokenSecret parses the tokenSecret: value n. The secret is never

@@ -232,16 +232,33 @@ func (p *parser) wall(kv pair) (Wall, bool) {
 // wallCameras checks a wall's list of cameras: names of configured
 // cameras, each once.
 func (p *parser) wallCameras(kv pair, prefix string) ([]string, bool) {
+	return p.cameraList(kv, prefix, false)
+}
+
+// cameraList parses a list of names of configured cameras, each listed
+// once: the cameras of a wall, or of a user, where allowAll lets "*"
+// alone stand for every camera.
+func (p *parser) cameraList(kv pair, prefix string, allowAll bool) ([]string, bool) {
 	v := resolve(kv.v)
+	want := "a list of camera names"
+	if allowAll {
+		want += `, or ["*"] for all`
+	}
 	switch {
 	case isNull(v):
-		p.errorf(kv.k.Line, "%scameras is empty (want a list of camera names)", prefix)
+		p.errorf(kv.k.Line, "%scameras is empty (want %s)", prefix, want)
+		return nil, false
+	case allowAll && v.Kind == yaml.ScalarNode && v.Value == AllCameras:
+		p.errorf(v.Line, "%scameras must be a list: write [\"*\"] for every camera", prefix)
 		return nil, false
 	case v.Kind != yaml.SequenceNode:
-		p.errorf(v.Line, "%scameras must be a list of camera names such as [lobby, gate], not %s", prefix, kindName(v))
+		if !allowAll {
+			want += " such as [lobby, gate]"
+		}
+		p.errorf(v.Line, "%scameras must be %s, not %s", prefix, want, kindName(v))
 		return nil, false
 	case len(v.Content) == 0:
-		p.errorf(v.Line, "%scameras is empty (want a list of camera names)", prefix)
+		p.errorf(v.Line, "%scameras is empty (want %s)", prefix, want)
 		return nil, false
 	}
 	known := slices.Sorted(maps.Keys(p.cameraNames))
@@ -257,7 +274,7 @@ func (p *parser) wallCameras(kv pair, prefix string) ([]string, bool) {
 				p.errorf(item.Line, "%scameras has an empty item", prefix)
 			}
 			ok = false
-		case !p.cameraNames[s]:
+		case !p.cameraNames[s] && !(allowAll && s == AllCameras):
 			p.errorf(item.Line, "%scamera %s is not in cameras%s", prefix, quote(s), didYouMean(s, known))
 			ok = false
 		case first[s] > 0:
@@ -267,6 +284,10 @@ func (p *parser) wallCameras(kv pair, prefix string) ([]string, bool) {
 			first[s] = item.Line
 			names = append(names, s)
 		}
+	}
+	if ok && len(names) > 1 && slices.Contains(names, AllCameras) {
+		p.errorf(v.Line, "%scameras: \"*\" already allows every camera; write [\"*\"] alone, or only names", prefix)
+		ok = false
 	}
 	return names, ok
 }
