@@ -40,6 +40,8 @@ bench: build e2e/browser/node_modules
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	RTSP2HLS_BENCH=1 $(GO) test -count=1 -v -run '^TestWallBench$$' -timeout 20m ./e2e
 	$(GO) run ./bench/viewers -bin bin/rtsp2hls -k 500,1000,2000 -d 20s  # LL-HLS viewers of one camera, about 80 s
+	RTSP2HLS_BENCH=1 $(GO) test -count=1 -v -run '^TestLatencyBench$$' -timeout 15m ./e2e  # capture-to-display latency, 2 x 60 s
+	RTSP2HLS_BENCH=1 $(GO) test -count=1 -v -run '^TestEdgeBench$$' -timeout 20m ./e2e  # nginx edge, 2 x 5 K x 20 s (needs nginx)
 	$(MAKE) fuzz-long
 
 fmt:

@@ -196,3 +196,29 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
+
+// An answer to a blocking reload may be kept by a cache for a second (so
+// an edge collapses a crowd's reloads); a plain playlist request may not.
+func TestBlockingAnswerCacheable(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	feed(s, c, 0, 60, 0)
+	plain := get(t, s, "/cams/test/video1_stream.m3u8")
+	if cc := plain.Header().Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("plain media playlist: Cache-Control %q, want no-cache", cc)
+	}
+	msn, part := nextPart(t, plain.Body.String())
+	// The part before the next one is there already: no wait.
+	if part > 0 {
+		part--
+	} else {
+		msn--
+	}
+	w := get(t, s, "/cams/test/video1_stream.m3u8?_HLS_msn="+strconv.Itoa(msn)+"&_HLS_part="+strconv.Itoa(part))
+	if w.Code != 200 {
+		t.Fatalf("blocking reload: %d", w.Code)
+	}
+	if cc := w.Header().Get("Cache-Control"); cc != "public, max-age=1" {
+		t.Errorf("blocking reload: Cache-Control %q, want public, max-age=1", cc)
+	}
+}

@@ -283,6 +283,15 @@ func (f *flight) finish(rec *recorder, name string) {
 		// it changes when the camera does (codecs, resolution, audio).
 		h["Cache-Control"] = []string{"no-cache"}
 	}
+	if f.status == http.StatusOK && f.blocking {
+		// gohlslib says no-cache for every LL-HLS playlist. An answer to
+		// a blocking reload, though, is right for as long as its part is
+		// listed: letting a cache in front (deploy/nginx) keep it a
+		// second collapses a crowd's identical reloads into one request
+		// here. A second, so that a muxer restart (new names) is not
+		// hidden for long.
+		h["Cache-Control"] = []string{"public, max-age=1"}
+	}
 	if f.status == http.StatusOK && f.playlist {
 		h["Vary"] = []string{"Accept-Encoding"}
 		f.gzipOK = len(f.body) >= 512
