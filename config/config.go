@@ -97,6 +97,9 @@ type HLS struct {
 	SegmentDuration time.Duration
 	PartDuration    time.Duration
 	SegmentCount    int
+	// Profile is the profile: key as given (ProfileDefault or
+	// ProfileLatency), "" when none was; its effect is in PartDuration.
+	Profile string
 }
 
 // Substream is a camera's second source, typically the camera's own low
@@ -363,6 +366,24 @@ func (c *Config) Wall(name string) (Wall, bool) {
 		}
 	}
 	return Wall{}, false
+}
+
+// Profiles of hls.profile: a named part duration, the setting that most
+// decides how far behind live a player is.
+const (
+	// ProfileDefault: 200 ms parts, about 0.7-0.9 s behind live with
+	// 5 requests per second per viewer.
+	ProfileDefault = "default"
+	// ProfileLatency: 100 ms parts, about 0.45-0.6 s behind live, at
+	// twice the requests per viewer (10 a second) and less slack for a
+	// slow network before the player stalls.
+	ProfileLatency = "latency"
+)
+
+// profilePart is each profile's part duration.
+var profilePart = map[string]time.Duration{
+	ProfileDefault: 200 * time.Millisecond,
+	ProfileLatency: 100 * time.Millisecond,
 }
 
 // Defaults used when a key is absent.

@@ -71,7 +71,7 @@ hls:
 
   segmentCount: 7
   segmentDurtion: 1s
-`, []want{{7, []string{`unknown key "segmentDurtion" in hls (known: variant, segmentDuration, partDuration, segmentCount)`}}}},
+`, []want{{7, []string{`unknown key "segmentDurtion" in hls (known: variant, segmentDuration, partDuration, segmentCount, profile)`}}}},
 		{"unknown camera key", "cameras:\n  lobby:\n    source: demo\n    sorce: demo\n",
 			[]want{{4, []string{`unknown key "sorce" in camera "lobby"`, "known: source, substream, transport, fingerprint, publishUser, publishPass, sdp, hls"}}}},
 		{"unknown camera hls key", "cameras:\n  lobby:\n    source: demo\n    hls:\n      segmentcount: 9\n",
@@ -388,7 +388,7 @@ func TestValid(t *testing.T) {
 		{"quoted count", "hls: {segmentCount: \"8\"}\n", func(c *Config) bool { return c.HLS.SegmentCount == 8 }},
 		{"hex count", "hls: {segmentCount: 0x10}\n", func(c *Config) bool { return c.HLS.SegmentCount == 16 }},
 		{"bounds", "hls: {segmentDuration: 60s, partDuration: 10ms, segmentCount: 100}\n", func(c *Config) bool {
-			return c.HLS == HLS{VariantLowLatency, time.Minute, 10 * time.Millisecond, 100}
+			return c.HLS == HLS{VariantLowLatency, time.Minute, 10 * time.Millisecond, 100, ""}
 		}},
 		{"name 64 chars", "cameras:\n  " + strings.Repeat("a", 64) + ": {source: demo}\n", func(c *Config) bool { return len(c.Cameras) == 1 }},
 		{"odd names", "cameras:\n  0: {source: demo}\n  a_b-c: {source: demo}\n", func(c *Config) bool {
@@ -437,16 +437,16 @@ cameras:
     source: demo
     hls: { variant: mpegts, segmentDuration: 4s, partDuration: 1s, segmentCount: 3 }
 `)
-	global := HLS{VariantLowLatency, 2 * time.Second, 500 * time.Millisecond, 10}
+	global := HLS{VariantLowLatency, 2 * time.Second, 500 * time.Millisecond, 10, ""}
 	if cfg.HLS != global {
 		t.Errorf("global HLS = %+v, want %+v", cfg.HLS, global)
 	}
 	want := map[string]HLS{
 		"plain":        global,
-		"variant-only": {VariantFMP4, 2 * time.Second, 500 * time.Millisecond, 10},
-		"count-only":   {VariantLowLatency, 2 * time.Second, 500 * time.Millisecond, 20},
+		"variant-only": {VariantFMP4, 2 * time.Second, 500 * time.Millisecond, 10, ""},
+		"count-only":   {VariantLowLatency, 2 * time.Second, 500 * time.Millisecond, 20, ""},
 		"null-block":   global,
-		"all":          {VariantMPEGTS, 4 * time.Second, time.Second, 3},
+		"all":          {VariantMPEGTS, 4 * time.Second, time.Second, 3, ""},
 	}
 	if len(cfg.Cameras) != len(want) {
 		t.Fatalf("%d cameras, want %d", len(cfg.Cameras), len(want))
@@ -505,7 +505,7 @@ cameras:
 `)
 	b, _ := cfg.Camera("b")
 	want := Camera{Name: "b", Source: "rtsp://cam-b/x", Kind: KindRTSP, Transport: TransportTCP,
-		HLS: HLS{VariantFMP4, 500 * time.Millisecond, DefaultHLS.PartDuration, 3}, Line: 9}
+		HLS: HLS{VariantFMP4, 500 * time.Millisecond, DefaultHLS.PartDuration, 3, ""}, Line: 9}
 	if b != want {
 		t.Errorf("b = %+v, want %+v", b, want)
 	}
@@ -558,7 +558,7 @@ func TestLoad(t *testing.T) {
 	if !errors.As(err, &e) || e.File != path {
 		t.Fatalf("Load(%s) = %v, want an *Error for that file", path, err)
 	}
-	want := path + ":2: unknown key \"segmentDurtion\" in hls (known: variant, segmentDuration, partDuration, segmentCount)"
+	want := path + ":2: unknown key \"segmentDurtion\" in hls (known: variant, segmentDuration, partDuration, segmentCount, profile)"
 	if !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error = %q, want prefix %q", err, want)
 	}
@@ -885,5 +885,30 @@ func TestPublishPassNotInErrors(t *testing.T) {
 				t.Errorf("password %q leaked from\n%s\ninto\n%v", pw, src, err)
 			}
 		}
+	}
+}
+
+// hls.profile sets the part duration, which a partDuration in the same
+// block overrides; a camera's profile overrides the global one.
+func TestHLSProfile(t *testing.T) {
+	cfg, err := Parse([]byte(`
+hls: {profile: latency}
+cameras:
+  a: {source: demo}
+  b: {source: demo, hls: {profile: default}}
+  c: {source: demo, hls: {profile: latency, partDuration: 150ms}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Duration{"a": 100 * time.Millisecond, "b": 200 * time.Millisecond, "c": 150 * time.Millisecond}
+	for _, c := range cfg.Cameras {
+		if c.HLS.PartDuration != want[c.Name] {
+			t.Errorf("camera %s: part %v, want %v", c.Name, c.HLS.PartDuration, want[c.Name])
+		}
+	}
+	_, err = Parse([]byte("hls: {profile: fast}\n"))
+	if err == nil || !strings.Contains(err.Error(), `config:1: hls.profile: "fast" is not one of default, latency`) {
+		t.Errorf("bad profile: %v", err)
 	}
 }

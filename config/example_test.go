@@ -47,7 +47,7 @@ cameras:
 `))
 	fmt.Println(err)
 	// Output:
-	// config:3: unknown key "segmentDurtion" in hls (known: variant, segmentDuration, partDuration, segmentCount); did you mean "segmentDuration"?
+	// config:3: unknown key "segmentDurtion" in hls (known: variant, segmentDuration, partDuration, segmentCount, profile); did you mean "segmentDuration"?
 	// config:5: camera name "Lobby" is invalid: names are used in URLs and must match ^[a-z0-9][a-z0-9_-]*$ (lowercase letters, digits, '_' and '-', starting with a letter or digit)
 	// config:6: camera "Lobby": source "http://admin:xxxxx@cam/x" must be an rtsp://, rtsps:// or rtp:// URL, demo, publish or exec:COMMAND, not http://
 }

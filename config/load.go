@@ -43,7 +43,9 @@ var (
 	topKeys = []string{"listen", "tls", "redirectListen", "dataDir", "rtsp", "hls", "cameras", "walls",
 		"log", "users", "tokenSecret", "adminListen", "allowOrigins", "frameAncestors", "limits"}
 	rtspKeys   = []string{"listen"}
-	hlsKeys    = []string{"variant", "segmentDuration", "partDuration", "segmentCount"}
+	// hlsKeys are in the order of the f* field indexes; "profile" is last.
+	hlsKeys    = []string{"variant", "segmentDuration", "partDuration", "segmentCount", "profile"}
+	profiles   = []string{ProfileDefault, ProfileLatency}
 	cameraKeys = []string{"source", "substream", "transport", "fingerprint", "publishUser", "publishPass", "sdp", "hls",
 		"onDemand", "idleTimeout"}
 	variants   = []string{string(VariantLowLatency), string(VariantFMP4), string(VariantMPEGTS)}
@@ -409,7 +411,26 @@ func (p *parser) hls(n *yaml.Node, base hlsBlock, prefix, where string) hlsBlock
 		p.errorf(n.Line, "%s must be a mapping with the keys %s, not %s", strings.TrimSuffix(prefix, "."), strings.Join(hlsKeys, ", "), kindName(n))
 		return b
 	}
-	for _, kv := range p.pairs(n, "key") {
+	pairs := p.pairs(n, "key")
+	// A profile sets the part duration, unless the block sets it too.
+	for _, kv := range pairs {
+		if kv.key != "profile" || isNull(resolve(kv.v)) {
+			continue
+		}
+		name := prefix + kv.key
+		if s, ok := p.str(kv.v, name); !ok {
+		} else if !slices.Contains(profiles, s) {
+			p.errorf(kv.v.Line, "%s: %s is not one of %s%s", name, quote(s), strings.Join(profiles, ", "), didYouMean(s, profiles))
+		} else {
+			b.Profile = s
+			b.PartDuration = profilePart[s]
+			b.at[fPartDuration] = setting{line: kv.v.Line, local: true}
+		}
+	}
+	for _, kv := range pairs {
+		if kv.key == "profile" {
+			continue
+		}
 		f := slices.Index(hlsKeys, kv.key)
 		if f < 0 {
 			p.unknown(kv.k, where, hlsKeys)
