@@ -42,6 +42,7 @@ bench: build e2e/browser/node_modules
 	$(GO) run ./bench/viewers -bin bin/rtsp2hls -k 500,1000,2000 -d 20s  # LL-HLS viewers of one camera, about 80 s
 	RTSP2HLS_BENCH=1 $(GO) test -count=1 -v -run '^TestLatencyBench$$' -timeout 15m ./e2e  # capture-to-display latency, 2 x 60 s
 	RTSP2HLS_BENCH=1 $(GO) test -count=1 -v -run '^TestEdgeBench$$' -timeout 20m ./e2e  # nginx edge, 2 x 5 K x 20 s (needs nginx)
+	RTSP2HLS_BENCH=1 $(GO) test -count=1 -v -run '^TestCamerasBench$$' -timeout 30m ./e2e  # CPU, RSS per 1080p camera at 0/50/100/200, about 5 min
 	$(MAKE) fuzz-long
 
 fmt:
