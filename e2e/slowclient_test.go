@@ -150,7 +150,19 @@ cameras:
 	// A normal viewer, on its own connection, meanwhile.
 	time.Sleep(500 * time.Millisecond)
 	c := &llhlsClient{t: t, base: s.URL + "/cams/cam/", parts: map[string]int{}}
+	// It starts at the live edge, as a player does: the parts already
+	// listed are not fetched (on a loaded machine, fetching the whole
+	// window first could leave it behind the playlist's window).
+	_, listed := httpGet(t, media)
+	for _, m := range rePartURI.FindAllStringSubmatch(listed, -1) {
+		c.parts[m[1]] = -1
+	}
 	c.follow(4 * time.Second)
+	for k, v := range c.parts {
+		if v < 0 {
+			delete(c.parts, k)
+		}
+	}
 	health, _ := httpGet(t, s.URL+"/healthz")
 	duringRSS := s.rssKB(t)
 	wg.Wait()
@@ -163,7 +175,10 @@ cameras:
 	if health.StatusCode != 200 {
 		t.Errorf("/healthz during the load: %s", health.Status)
 	}
-	if len(c.parts) < 10 {
+	// 20 parts are made in 4 s; a race-detector build on two busy cores
+	// gets about half. The point is that new parts keep coming (and
+	// follow fails on any error or a reload held over 3 s).
+	if len(c.parts) < 6 {
 		t.Errorf("the normal viewer got %d parts in 4 s", len(c.parts))
 	}
 	if failed.Load() > 0 {

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -57,6 +58,13 @@ func main() {
 		return
 	case *check:
 		os.Exit(checkConfig(*configPath))
+	}
+	// The heap is mostly the cameras' LL-HLS media (~4.8 MB live per 1080p
+	// camera) and GOGC=100 lets it grow to twice that between collections:
+	// GOGC=50 cuts RSS per camera from 10 to 7.5 MB for ~0.02 % of a core
+	// more (BENCHMARKS.md, "1080p cameras"). GOGC in the environment wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
 	}
 	if err := run(*configPath); err != nil {
 		fmt.Fprintln(os.Stderr, "rtsp2hls stopped:", config.Redact(err.Error()))
@@ -132,9 +140,9 @@ func run(configPath string) error {
 	}
 
 	started := time.Now()
-	var reload *reloader
 	metrics := httpapi.NewMetrics(cams)
 	limiter := httpapi.NewBlockingLimiter(cfg.Limits)
+	var reload *reloader
 	// options are the HTTP side's settings from a config, swapped in by a
 	// reload.
 	options := func(cfg *config.Config) httpapi.Options {
@@ -147,7 +155,28 @@ func run(configPath string) error {
 			Version: version, ConfigPath: configPath, Started: started,
 		}
 	}
-	routes := httpapi.Handler(cams, options(cfg))
+	// The reloader exists before any request can reach POST
+	// /api/v1/reload; what it updates is made just below, before serving.
+	var routes, admin *httpapi.Routes
+	reload = newReloader(configPath, cfg, data, log, func(old, cfg *config.Config) error {
+		level.Set(parseLevel(cfg.Log.Level))
+		limiter.SetLimits(cfg.Limits)
+		err := cams.Apply(cfg.Cameras)
+		o := options(cfg)
+		if old.AdminListen != cfg.AdminListen {
+			// The listeners stay as they were started until a restart.
+			o.AdminListen = old.AdminListen
+		}
+		routes.Update(o)
+		if admin != nil {
+			admin.Update(o)
+		}
+		return err
+	})
+	routes = httpapi.Handler(cams, options(cfg))
+	if adminLn != nil {
+		admin = httpapi.AdminHandler(cams, options(cfg))
+	}
 	srv := httpapi.NewServer(cfg.Listen, httpapi.Wrap(routes, metrics, limiter, log, cfg.Log.Requests), tlsConfig, log)
 	serveErr := make(chan error, 3)
 	scheme := "http"
@@ -167,32 +196,15 @@ func run(configPath string) error {
 		servers = append(servers, redirect)
 		log.Info("redirecting plain HTTP to HTTPS", "addr", redirectLn.Addr().String())
 	}
-	var admin *httpapi.Routes
 	if adminLn != nil {
 		// Plain HTTP: the admin listener is meant for a private address
 		// (loopback, a management network), and it needs no login there.
-		admin = httpapi.AdminHandler(cams, options(cfg))
 		adminSrv := httpapi.NewServer(cfg.AdminListen, httpapi.Wrap(admin, metrics, nil, log, cfg.Log.Requests), nil, log)
 		go func() { serveErr <- adminSrv.Serve(adminLn) }()
 		servers = append(servers, adminSrv)
 		log.Info("admin routes (API writes, /metrics) on their own listener", "addr", adminLn.Addr().String())
 	}
 
-	reload = newReloader(configPath, cfg, data, log, func(old, cfg *config.Config) error {
-		level.Set(parseLevel(cfg.Log.Level))
-		limiter.SetLimits(cfg.Limits)
-		err := cams.Apply(cfg.Cameras)
-		o := options(cfg)
-		if old.AdminListen != cfg.AdminListen {
-			// The listeners stay as they were started until a restart.
-			o.AdminListen = old.AdminListen
-		}
-		routes.Update(o)
-		if admin != nil {
-			admin.Update(o)
-		}
-		return err
-	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go reload.watch(ctx, time.Second)
