@@ -16,6 +16,9 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# go.mod replaces gohlslib with the patched copy in third_party/gohlslib:
+# its go.mod is needed to resolve the modules (the rest comes with COPY . .).
+COPY third_party/gohlslib/go.mod third_party/gohlslib/go.sum third_party/gohlslib/
 RUN go mod download
 COPY . .
 COPY --from=hlsjs /src/player/node_modules/hls.js/dist/hls.min.js player/assets/hls.min.js

@@ -28,6 +28,7 @@ run: build
 test: build e2e/browser/node_modules
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
+	cd third_party/gohlslib && $(GO) vet ./... && $(GO) test -race -count=1 ./...  # the patched gohlslib, a module of its own
 
 # Unit tests only, fast.
 test-short: $(HLSJS)

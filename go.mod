@@ -34,3 +34,7 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+// gohlslib v2.4.5 with two memory fixes (third_party/gohlslib/PATCHES.md);
+// drop this line once they are released upstream.
+replace github.com/bluenviron/gohlslib/v2 => ./third_party/gohlslib

@@ -41,7 +41,7 @@ type camBenchRun struct {
 // (default 30s) shorten it, e.g. RTSP2HLS_BENCH_CAMERAS=5,10
 // RTSP2HLS_BENCH_SETTLE=5s RTSP2HLS_BENCH_WINDOW=10s for a smoke run.
 // RTSP2HLS_BENCH_ENV (VAR=value,...) is added to rtsp2hls's environment,
-// e.g. GOGC=50.
+// e.g. GOGC=100 (rtsp2hls sets 50 when GOGC is unset).
 func TestCamerasBench(t *testing.T) {
 	if os.Getenv("RTSP2HLS_BENCH") != "1" {
 		t.Skip("benchmark: set RTSP2HLS_BENCH=1 (make bench) to run it")

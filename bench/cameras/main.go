@@ -66,7 +66,7 @@ func main() {
 	cacheDir := flag.String("cache", "", "where the clip is made and kept (default: the user cache directory, rtsp2hls-bench)")
 	keep := flag.Bool("keep", false, "keep the temporary directory (configs and logs)")
 	var env []string
-	flag.Func("env", "VAR=value added to rtsp2hls's environment (repeatable), e.g. GOGC=50", func(v string) error {
+	flag.Func("env", "VAR=value added to rtsp2hls's environment (repeatable), e.g. GOGC=100 (rtsp2hls sets 50 when GOGC is unset)", func(v string) error {
 		if !strings.Contains(v, "=") {
 			return errors.New("want VAR=value")
 		}
