@@ -18,6 +18,7 @@ func TestManyViewersGetEveryPart(t *testing.T) {
 	}
 	s := startServer(t, `
 listen: LISTEN
+limits: {blockingPerClient: 1000} # the viewers all come from 127.0.0.1
 cameras:
   demo1: { source: demo }
 `)

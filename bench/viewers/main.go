@@ -47,7 +47,9 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	cfg := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfg, []byte("listen: \""+addr+"\"\ncameras:\n  demo1: { source: demo }\n"), 0o644) //nolint:errcheck // checked by the server
+	os.WriteFile(cfg, []byte("listen: \""+addr+"\"\n"+
+		// Every viewer comes from 127.0.0.1: lift the per-client cap.
+		"limits: {blockingPerClient: 10000, blockingTotal: 10000}\ncameras:\n  demo1: { source: demo }\n"), 0o644) //nolint:errcheck // checked by the server
 	cmd := exec.Command(*bin, "-config", cfg)
 	cmd.Stderr = os.Stderr
 	// The server gets its own open-files limit from ours (raised above).
