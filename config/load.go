@@ -42,7 +42,7 @@ var cameraNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 var (
 	topKeys = []string{"listen", "tls", "redirectListen", "dataDir", "rtsp", "hls", "cameras", "walls",
 		"log", "users", "tokenSecret", "adminListen", "allowOrigins", "frameAncestors", "limits"}
-	rtspKeys   = []string{"listen"}
+	rtspKeys = []string{"listen"}
 	// hlsKeys are in the order of the f* field indexes; "profile" is last.
 	hlsKeys    = []string{"variant", "segmentDuration", "partDuration", "segmentCount", "profile"}
 	profiles   = []string{ProfileDefault, ProfileLatency}
