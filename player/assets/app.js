@@ -28,6 +28,11 @@
   var RESUME_RESTART_MS = 30000; // stopped longer than this: start afresh rather than resume
   var LATENCY_MS = 500;          // latency readout refresh
   var CLOCK_SAMPLE_MS = 30000;   // keep a server clock sample this long unless a better one comes
+  var START_SETTLE_MS = 1500;    // a stall this soon after the first frame is start-up, not network
+  var CATCHUP_RATE = 1.15;       // playback rate while catching up with the live edge
+  var CATCHUP_START_S = 0.08;    // catch up when this much further behind live than the target
+  var CATCHUP_STOP_S = 0.02;     // ... until within this of it
+  var CATCHUP_MIN_AHEAD_S = 0.15; // ... and never with less than this left buffered ahead
 
   var registry = window.rtsp2hls = window.rtsp2hls || {};
   registry.players = registry.players || {};         // grid (or only) player per camera
@@ -175,6 +180,11 @@
     this.pendingStart = false;
     this.resumeToLive = false;
     this.hasFrame = false;
+    this.partHoldBack = 0;        // the playlist's PART-HOLD-BACK, s
+    this.firstFrameAt = 0;
+    this.aheadMin = Infinity;     // keepLive's window of buffer ahead
+    this.aheadPrevMin = Infinity;
+    this.aheadSince = now();
     this.lastTime = -1;
     this.lastProgress = now();
     this.lastEndSN = null;
@@ -207,11 +217,17 @@
       // from the live edge by the server's PART-HOLD-BACK (hls.js's default
       // when lowLatencyMode is on; a fixed liveSyncDuration would fight it).
       lowLatencyMode: true,
+      // No interstitials here: skip hls.js's schedule of them.
+      enableInterstitialPlayback: false,
       // A wall runs many players at once: keep little already-played video.
       backBufferLength: 10,
-      // When behind the live edge, catch up by playing up to 20% faster
-      // rather than seeking (which shows as a jump).
-      maxLiveSyncPlaybackRate: 1.2,
+      // Catching up with the live edge is keepLive's (hls.js only speeds
+      // up with more than 1 s buffered ahead, which LL-HLS never has);
+      // a rate of 1 keeps hls.js from resetting the one keepLive sets.
+      maxLiveSyncPlaybackRate: 1,
+      // A stall moves hls.js's target further from live (by 1 s at once by
+      // default, as much as a whole segment of 1 s): step by a fifth of that.
+      liveSyncOnStallIncrease: 0.2,
       // Duration Infinity makes native controls look like live ones (no
       // scrubber that grows and invites seeking).
       liveDurationInfinity: true,
@@ -227,14 +243,25 @@
       xhrSetup: TOKEN ? function (xhr, url) { xhr.open('GET', withToken(url), true); } : undefined
     });
     this.hls = hls;
+    patchFragmentLookup(hls);
     hls.on(Hls.Events.MANIFEST_PARSED, function () {
       if (hls === self.hls) self.play();
     });
     hls.on(Hls.Events.ERROR, function (event, data) {
-      if (hls === self.hls) self.onHlsError(data);
+      if (hls !== self.hls) return;
+      if (data.details === Hls.ErrorDetails.BUFFER_STALLED_ERROR && self.partHoldBack > 0 &&
+          (!self.hasFrame || now() - self.firstFrameAt < START_SETTLE_MS)) {
+        // hls.js moves its target further from live after each stall; one
+        // while it settles at its start position says nothing of the
+        // network: keep the playlist's PART-HOLD-BACK.
+        hls.targetLatency = self.partHoldBack;
+      }
+      self.onHlsError(data);
     });
     hls.on(Hls.Events.LEVEL_LOADED, function (event, data) {
-      if (hls === self.hls) self.onLevelLoaded(data.details);
+      if (hls !== self.hls) return;
+      if (data.details && data.details.partHoldBack > 0) self.partHoldBack = data.details.partHoldBack;
+      self.onLevelLoaded(data.details);
     });
     hls.on(Hls.Events.LEVEL_UPDATED, function () {
       if (hls === self.hls && self.resumeToLive) self.jumpToLive();
@@ -244,6 +271,32 @@
     // which is what every (re)start should do.
     hls.loadSource(this.url);
   };
+
+  // patchFragmentLookup works around a freeze of hls.js 1.7.4 close to
+  // the live edge. hls.js finds the next fragment to load at the end of
+  // the buffered range. Chromium keeps media time in whole microseconds and
+  // 1/30 s is not one, so the buffer of a 30 fps stream can end 1 us before
+  // the segment does; hls.js allows for that only while it still tracks the
+  // previous fragment, which a back-buffer flush can make it drop. It then
+  // finds the segment it has already loaded, over and over, and loads
+  // nothing until the next segment is complete: the picture froze for
+  // 1.5-2 s every 10-60 s at 0.25 s from live (e2e TestBrowserLowLatencyNoStall).
+  // Looking 2 us further on lands on the next fragment, as intended.
+  var LOOKUP_SLACK_S = 0.000002;
+  function patchFragmentLookup(hls) {
+    var proto = hls.streamController;
+    while (proto && !Object.prototype.hasOwnProperty.call(proto, 'getFragmentAtPosition')) proto = Object.getPrototypeOf(proto);
+    if (!proto) {
+      log('player', 'hls.js has no getFragmentAtPosition: fragment lookup left unpatched');
+      return;
+    }
+    if (proto.getFragmentAtPosition.rtsp2hlsPatched) return;
+    var lookup = proto.getFragmentAtPosition;
+    proto.getFragmentAtPosition = function (bufferEnd, end, details) {
+      return lookup.call(this, bufferEnd + LOOKUP_SLACK_S, end, details);
+    };
+    proto.getFragmentAtPosition.rtsp2hlsPatched = true;
+  }
 
   // A server-side muxer restart (camera reconnect, resolution change)
   // starts a new stream under new file names, and its playlist's media
@@ -313,17 +366,62 @@
     var v = this.video;
     var ct = v.currentTime;
     if (ct === this.lastTime) return;
+    this.keepLive();
     this.lastTime = ct;
     this.lastProgress = now();
     // timeupdate also fires on the initial seek to the live point; only an
     // advancing clock with a decoded picture counts as "playing".
     if (!this.hasFrame && !v.paused && v.readyState >= 2 /* HAVE_CURRENT_DATA */) {
       this.hasFrame = true;
+      this.firstFrameAt = now();
       this.failures = 0;
       this.reason = '';
       this.onChange();
     }
   };
+
+  // keepLive plays a little faster while the picture is further behind the
+  // live edge than hls.js's target (PART-HOLD-BACK of the playlist), as long
+  // as there is buffered video to play from. A player starts behind its
+  // target by the time it took to start (measured: 0.15-0.3 s) and hls.js
+  // alone would stay there: its own catch-up waits for more than 1 s of
+  // buffer ahead, which a low-latency stream never has.
+  CameraPlayer.prototype.keepLive = function () {
+    var hls = this.hls;
+    var v = this.video;
+    if (!hls || v.paused || !this.hasFrame) return;
+    var latency = hls.latency;
+    var target = hls.targetLatency;
+    var rate = 1;
+    // The least buffered ahead over the last 1-2 s: what is left just
+    // before a part arrives. Catching up spends it, so only while it is
+    // above a margin for a part that comes late.
+    var ahead = bufferedAhead(v);
+    var t = now();
+    if (t - this.aheadSince > 1000) {
+      this.aheadPrevMin = this.aheadMin;
+      this.aheadMin = Infinity;
+      this.aheadSince = t;
+    }
+    this.aheadMin = Math.min(this.aheadMin, ahead);
+    var aheadMin = Math.min(this.aheadMin, this.aheadPrevMin);
+    if (latency > 0 && target > 0 && aheadMin > CATCHUP_MIN_AHEAD_S) {
+      var behind = latency - target;
+      // Hysteresis: start past CATCHUP_START_S, go on down to CATCHUP_STOP_S.
+      if (behind > CATCHUP_START_S || (v.playbackRate > 1 && behind > CATCHUP_STOP_S)) rate = CATCHUP_RATE;
+    }
+    if (v.playbackRate !== rate) v.playbackRate = rate;
+  };
+
+  // bufferedAhead is how many seconds of video are buffered past the playhead.
+  function bufferedAhead(v) {
+    var b = v.buffered;
+    var t = v.currentTime;
+    for (var i = 0; i < b.length; i++) {
+      if (b.start(i) <= t + 0.1 && t < b.end(i)) return b.end(i) - t;
+    }
+    return 0;
+  }
 
   // The watchdog: hls.js does not notice everything. After a server-side
   // muxer restart, for instance, it may wait forever on parts that will

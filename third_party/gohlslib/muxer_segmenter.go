@@ -41,8 +41,13 @@ func partDurationIsCompatible(partDuration time.Duration, sampleDuration time.Du
 		return false
 	}
 
+	// f = how many samples a part needs to reach partDuration. A remainder
+	// of a few nanoseconds is only the rounding of sampleDuration to whole
+	// nanoseconds (1/30 s is 33333333 ns): without this tolerance, 100 ms
+	// at 30 fps would count 4 samples instead of 3, fail the 85% rule and
+	// make every part 133 ms.
 	f := (partDuration / sampleDuration)
-	if (partDuration % sampleDuration) != 0 {
+	if (partDuration % sampleDuration) > time.Microsecond {
 		f++
 	}
 	f *= sampleDuration
