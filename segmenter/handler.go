@@ -271,6 +271,9 @@ func (f *flight) finish(rec *recorder, name string) {
 		f.status = http.StatusOK
 	}
 	f.body = rec.body.Bytes()
+	if f.status == http.StatusOK && f.playlist && name != "index.m3u8" {
+		f.body = withStart(f.body)
+	}
 	h := http.Header{}
 	for k, v := range rec.header {
 		h[k] = v[:len(v):len(v)]

@@ -29,6 +29,8 @@
   var LATENCY_MS = 500;          // latency readout refresh
   var CLOCK_SAMPLE_MS = 30000;   // keep a server clock sample this long unless a better one comes
   var START_SETTLE_MS = 1500;    // a stall this soon after the first frame is start-up, not network
+  var JUMP_BEHIND_S = 0.5;       // further behind the target than this: jump, not catch up
+  var JUMP_MARGIN_S = 0.1;       // ... to where at least this much is buffered past the landing
   var CATCHUP_RATE = 1.15;       // playback rate while catching up with the live edge
   var CATCHUP_START_S = 0.08;    // catch up when this much further behind live than the target
   var CATCHUP_STOP_S = 0.02;     // ... until within this of it
@@ -405,6 +407,18 @@
     }
     this.aheadMin = Math.min(this.aheadMin, ahead);
     var aheadMin = Math.min(this.aheadMin, this.aheadPrevMin);
+    if (latency > 0 && target > 0 && latency - target > JUMP_BEHIND_S) {
+      // Far behind: the server starts players at the latest keyframe
+      // (segmenter/start.go) so that the first frame shows at once. Jump
+      // to hls.js's place behind the live edge as soon as it is buffered:
+      // Chromium decodes from the keyframe to there in a few ms.
+      var sync = hls.liveSyncPosition;
+      if (sync != null && isFinite(sync) && sync > v.currentTime &&
+          bufferedEnd(v, v.currentTime) >= sync + JUMP_MARGIN_S) {
+        v.currentTime = sync;
+        return;
+      }
+    }
     if (latency > 0 && target > 0 && aheadMin > CATCHUP_MIN_AHEAD_S) {
       var behind = latency - target;
       // Hysteresis: start past CATCHUP_START_S, go on down to CATCHUP_STOP_S.
@@ -413,14 +427,19 @@
     if (v.playbackRate !== rate) v.playbackRate = rate;
   };
 
+  // bufferedEnd is the end of the buffered range that holds t (or starts
+  // within 0.1 s after it), t when there is none.
+  function bufferedEnd(v, t) {
+    var b = v.buffered;
+    for (var i = 0; i < b.length; i++) {
+      if (b.start(i) <= t + 0.1 && t < b.end(i)) return b.end(i);
+    }
+    return t;
+  }
+
   // bufferedAhead is how many seconds of video are buffered past the playhead.
   function bufferedAhead(v) {
-    var b = v.buffered;
-    var t = v.currentTime;
-    for (var i = 0; i < b.length; i++) {
-      if (b.start(i) <= t + 0.1 && t < b.end(i)) return b.end(i) - t;
-    }
-    return 0;
+    return bufferedEnd(v, v.currentTime) - v.currentTime;
   }
 
   // The watchdog: hls.js does not notice everything. After a server-side
