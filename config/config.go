@@ -371,12 +371,12 @@ func (c *Config) Wall(name string) (Wall, bool) {
 // Profiles of hls.profile: a named part duration, the setting that most
 // decides how far behind live a player is.
 const (
-	// ProfileDefault: 200 ms parts, about 0.7-0.9 s behind live with
-	// 5 requests per second per viewer.
+	// ProfileDefault: 200 ms parts, about 0.5 s from capture to display
+	// in the player, with 5 requests per second per viewer.
 	ProfileDefault = "default"
-	// ProfileLatency: 100 ms parts, about 0.45-0.6 s behind live, at
-	// twice the requests per viewer (10 a second) and less slack for a
-	// slow network before the player stalls.
+	// ProfileLatency: 100 ms parts, about 0.25 s from capture to display,
+	// at twice the requests per viewer (10 a second) and half the slack
+	// (0.25 s buffered) for a slow network before the player stalls.
 	ProfileLatency = "latency"
 )
 

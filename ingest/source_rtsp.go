@@ -38,6 +38,7 @@ func (s *RTSPSource) Read(ctx context.Context, feed *Feed) error {
 		ReadTimeout:   feed.w.readTimeout(),
 		Protocol:      protocolOf(s.Transport),
 		TLSConfig:     s.tlsConfig(),
+		DialContext:   dialCamera,
 		OnPacketsLost: feed.PacketsLost,
 		// Decode errors are counted by the frames that do not arrive; a
 		// log line per bad packet would flood the log on a lossy link.
