@@ -40,12 +40,7 @@ type browserReport struct {
 func openInBrowser(t *testing.T, url string, seconds int, screenshot string) browserReport {
 	t.Helper()
 	need(t, "node", "/usr/bin/chromium")
-	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("playwright-core is not installed in e2e/browser (make test installs it)")
-		}
-		t.Skip("SKIPPED: playwright-core not installed: run `cd e2e/browser && npm ci`")
-	}
+	needPlaywright(t)
 	args := []string{"browser/check.mjs", "--url", url, "--seconds", itoa(seconds)}
 	if screenshot != "" {
 		os.MkdirAll(filepath.Dir(screenshot), 0o755)

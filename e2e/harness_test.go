@@ -63,6 +63,18 @@ func need(t *testing.T, tools ...string) {
 	}
 }
 
+// needPlaywright skips the test when e2e/browser's playwright-core is not
+// installed (fails under CI=true, where it must be).
+func needPlaywright(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("playwright-core is not installed in e2e/browser (make test installs it)")
+		}
+		t.Skip("SKIPPED: playwright-core not installed: run `cd e2e/browser && npm ci`")
+	}
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

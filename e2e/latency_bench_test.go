@@ -63,12 +63,7 @@ func TestLatencyBench(t *testing.T) {
 		t.Skip("benchmark: set RTSP2HLS_BENCH=1 (make bench) to run it")
 	}
 	need(t, "ffmpeg", "node", "/usr/bin/chromium")
-	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("playwright-core is not installed in e2e/browser (make test installs it)")
-		}
-		t.Skip("SKIPPED: playwright-core not installed: run `cd e2e/browser && npm ci`")
-	}
+	needPlaywright(t)
 	if raceEnabled {
 		t.Log("WARNING: rtsp2hls is built with -race here, which slows it: figures are not comparable")
 	}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -22,12 +21,7 @@ import (
 // figures printed are the real capture-to-display latency.
 func TestBrowserLowLatencyNoStall(t *testing.T) {
 	need(t, "ffmpeg", "node", "/usr/bin/chromium")
-	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("playwright-core is not installed in e2e/browser (make test installs it)")
-		}
-		t.Skip("SKIPPED: playwright-core not installed: run `cd e2e/browser && npm ci`")
-	}
+	needPlaywright(t)
 	stampcam := filepath.Join(t.TempDir(), "stampcam")
 	if out, err := exec.Command("go", "build", "-o", stampcam, "../bench/latency/stampcam").CombinedOutput(); err != nil {
 		t.Fatalf("building stampcam: %v\n%s", err, out)
@@ -83,12 +77,7 @@ func TestBrowserLowLatencyNoStall(t *testing.T) {
 // when it happens (every 10-60 s without the workaround).
 func TestBrowserFragmentLookupPatched(t *testing.T) {
 	need(t, "node", "/usr/bin/chromium")
-	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("playwright-core is not installed in e2e/browser (make test installs it)")
-		}
-		t.Skip("SKIPPED: playwright-core not installed: run `cd e2e/browser && npm ci`")
-	}
+	needPlaywright(t)
 	s := startServer(t, "listen: LISTEN\ncameras:\n  demo1: { source: demo }\n")
 	out, err := run(t, 60*time.Second, "node", "browser/lookup.mjs", "--url", s.URL+"/cams/demo1/")
 	var rep struct {

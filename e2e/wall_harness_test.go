@@ -284,12 +284,7 @@ func runCheck(t *testing.T, o checkOpts) checkReport {
 func needBrowser(t *testing.T) {
 	t.Helper()
 	need(t, "node", "/usr/bin/chromium")
-	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("playwright-core is not installed in e2e/browser (make test installs it)")
-		}
-		t.Skip("SKIPPED: playwright-core not installed: run `cd e2e/browser && npm ci`")
-	}
+	needPlaywright(t)
 }
 
 // checkRun is runCheck for another goroutine than the test's: it neither
