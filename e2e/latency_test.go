@@ -98,3 +98,32 @@ func TestBrowserFragmentLookupPatched(t *testing.T) {
 		}
 	}
 }
+
+// On the camera page (native controls) a viewer who drags the playhead
+// 3 s back stays there: the player's catch-up to live does not undo it.
+// Back at live, playing stays there.
+func TestBrowserViewerSeekBackStays(t *testing.T) {
+	need(t, "node", "/usr/bin/chromium")
+	needPlaywright(t)
+	s := startServer(t, "listen: LISTEN\ncameras:\n  demo1: { source: demo }\n")
+	s.waitState(t, "demo1", "live", 20*time.Second)
+	out, err := run(t, 90*time.Second, "node", "browser/seekback.mjs", "--url", s.URL+"/cams/demo1/")
+	var rep struct {
+		Start, Back, Later, Live float64
+		Error                    string
+	}
+	if jerr := json.Unmarshal([]byte(lastLine(out)), &rep); jerr != nil || err != nil || rep.Error != "" {
+		t.Fatalf("seekback.mjs: %v %v %s\n%s", err, jerr, rep.Error, out)
+	}
+	t.Logf("behind live: %.2f s playing, %.2f s just after seeking 3 s back, %.2f s 3 s later, %.2f s after seeking to live",
+		rep.Start, rep.Back, rep.Later, rep.Live)
+	if rep.Back < 2.5 {
+		t.Fatalf("the seek back did not take (%.2f s behind live)", rep.Back)
+	}
+	if rep.Later < 2.5 {
+		t.Errorf("3 s after the viewer's seek back the player is %.2f s behind live: it was pulled back to live", rep.Later)
+	}
+	if rep.Live > rep.Start+1 {
+		t.Errorf("after seeking to live the player is %.2f s behind (%.2f s before the seeks)", rep.Live, rep.Start)
+	}
+}

@@ -150,7 +150,8 @@
         // needs the element's error.
         if (self.mode === 'native' && video.error) self.retry('video error ' + video.error.code);
       },
-      play: function () { self.onResume(); }
+      play: function () { self.onResume(); },
+      seeking: function () { self.onSeeking(); }
     };
     for (var ev in this.listeners) video.addEventListener(ev, this.listeners[ev]);
     this.watchdog = setInterval(function () { self.tick(); }, TICK_MS);
@@ -183,6 +184,8 @@
     this.resumeToLive = false;
     this.hasFrame = false;
     this.partHoldBack = 0;        // the playlist's PART-HOLD-BACK, s
+    this.ownSeek = false;         // the next 'seeking' is the player's own (seekTo)
+    this.userPosition = false;    // a viewer moved the playhead: keepLive stays out
     this.firstFrameAt = 0;
     this.aheadMin = Infinity;     // keepLive's window of buffer ahead
     this.aheadPrevMin = Infinity;
@@ -395,6 +398,16 @@
     var latency = hls.latency;
     var target = hls.targetLatency;
     var rate = 1;
+    if (this.userPosition) {
+      // The viewer moved the playhead (camera page controls): leave it
+      // there, until they bring it back to live themselves.
+      // (hls.latency is a timeupdate old, from before the seek: measure
+      // against where hls.js would play now.)
+      var live = hls.liveSyncPosition;
+      if (live != null && isFinite(live) && live - v.currentTime < CATCHUP_START_S) this.userPosition = false;
+      if (v.playbackRate > 1) v.playbackRate = 1;
+      return;
+    }
     // The least buffered ahead over the last 1-2 s: what is left just
     // before a part arrives. Catching up spends it, so only while it is
     // above a margin for a part that comes late.
@@ -415,7 +428,7 @@
       var sync = hls.liveSyncPosition;
       if (sync != null && isFinite(sync) && sync > v.currentTime &&
           bufferedEnd(v, v.currentTime) >= sync + JUMP_MARGIN_S) {
-        v.currentTime = sync;
+        this.seekTo(sync);
         return;
       }
     }
@@ -425,6 +438,23 @@
       if (behind > CATCHUP_START_S || (v.playbackRate > 1 && behind > CATCHUP_STOP_S)) rate = CATCHUP_RATE;
     }
     if (v.playbackRate !== rate) v.playbackRate = rate;
+  };
+
+  // seekTo moves the playhead for the player's own reasons (to live), as
+  // opposed to a viewer's seek (onSeeking).
+  CameraPlayer.prototype.seekTo = function (t) {
+    this.ownSeek = true;
+    this.video.currentTime = t;
+  };
+
+  // onSeeking tells a viewer's seek (native controls, camera page) from the
+  // player's own: after one, keepLive leaves the playhead where it is.
+  CameraPlayer.prototype.onSeeking = function () {
+    if (this.ownSeek) {
+      this.ownSeek = false;
+      return;
+    }
+    if (this.hasFrame && this.video.controls) this.userPosition = true;
   };
 
   // bufferedEnd is the end of the buffered range that holds t (or starts
@@ -535,7 +565,7 @@
     var live = hls && hls.liveSyncPosition;
     if (live == null || !isFinite(live)) return;
     this.resumeToLive = false;
-    if (this.video.currentTime < live - 0.5) this.video.currentTime = live;
+    if (this.video.currentTime < live - 0.5) this.seekTo(live);
     if (this.wasPlaying || !this.video.controls) this.play();
   };
 
@@ -565,7 +595,7 @@
     // Only once it has played: at startup hls.js picks the start itself.
     if (this.hasFrame && hls && hls.liveSyncPosition != null && isFinite(hls.liveSyncPosition) &&
         v.currentTime < hls.liveSyncPosition - RESUME_BEHIND_S) {
-      v.currentTime = hls.liveSyncPosition;
+      this.seekTo(hls.liveSyncPosition);
     }
   };
 
