@@ -53,7 +53,7 @@ a_seg1.mp4
 		})
 	}
 	for _, body := range []string{
-		head + "#EXTINF:1.00000,\na_seg1.mp4\n", // not LL-HLS
+		head + "#EXTINF:1.00000,\na_seg1.mp4\n",                        // not LL-HLS
 		head + `#EXT-X-PART:DURATION=0.10000,URI="a_part1.mp4"` + "\n", // no keyframe listed
 		head + `#EXT-X-PART:DURATION=x,URI="a_part1.mp4",INDEPENDENT=YES` + "\n",
 		"",
