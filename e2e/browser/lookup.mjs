@@ -11,24 +11,14 @@
 // [19,20), [20,21)): the next one (sn 23) is right, the one already loaded
 // (sn 22) is the freeze. Prints ONE JSON object: {"patched": bool,
 // "at": {"19.999999": sn, "19.5": sn, "20": sn}} or {"error": "..."}.
-import { chromium } from 'playwright-core';
+import { checkPage, urlArg } from './page.mjs';
 
-const args = process.argv.slice(2);
-const url = args[args.indexOf('--url') + 1];
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  const page = await browser.newPage();
-  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 30000 });
+await checkPage(urlArg(), async (page) => {
   await page.waitForFunction(() => {
     const ps = window.rtsp2hls && window.rtsp2hls.players;
     return ps && Object.values(ps).some((p) => p.hls && p.hls.streamController);
   }, null, { timeout: 30000 });
-  const out = await page.evaluate(() => {
+  return page.evaluate(() => {
     const p = Object.values(window.rtsp2hls.players).find((x) => x.hls && x.hls.streamController);
     const sc = p.hls.streamController;
     const frag = (sn, start) => ({ sn, start, duration: 1, end: start + 1, type: 'main', level: 0, cc: 0 });
@@ -50,10 +40,4 @@ try {
     }
     return { patched: !!sc.getFragmentAtPosition.rtsp2hlsPatched, at };
   });
-  console.log(JSON.stringify(out));
-} catch (err) {
-  console.log(JSON.stringify({ error: String(err && err.message || err) }));
-  process.exitCode = 1;
-} finally {
-  if (browser) await browser.close();
-}
+});

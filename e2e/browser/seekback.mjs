@@ -9,19 +9,9 @@
 // hls.js's distance to the live edge (s) after 6 s of playing, 0.3 s and
 // 3 s after the viewer seeks 3 s back, and 3 s after seeking to live;
 // or {"error": "..."}.
-import { chromium } from 'playwright-core';
+import { checkPage, urlArg } from './page.mjs';
 
-const args = process.argv.slice(2);
-const url = args[args.indexOf('--url') + 1];
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  const page = await browser.newPage();
-  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 30000 });
+await checkPage(urlArg(), async (page) => {
   const player = () => Object.values(window.rtsp2hls.players).find((p) => p.hls && p.hasFrame);
   await page.waitForFunction(player, null, { timeout: 30000 });
   const distance = () => page.evaluate((src) => {
@@ -41,10 +31,5 @@ try {
   await page.evaluate((src) => { const p = (0, eval)(src)(); p.video.currentTime = p.hls.liveSyncPosition; }, `(${player})`);
   await page.waitForTimeout(3000);
   out.live = await distance();
-  console.log(JSON.stringify(out));
-} catch (err) {
-  console.log(JSON.stringify({ error: String(err && err.message || err) }));
-  process.exitCode = 1;
-} finally {
-  if (browser) await browser.close();
-}
+  return out;
+});
