@@ -180,7 +180,20 @@ func ServeWall(w http.ResponseWriter, r *http.Request) {
 // name from location.pathname (/cams/{name}/), so the same bytes serve every
 // camera; the caller checks that the camera exists first.
 func ServeCamera(w http.ResponseWriter, r *http.Request) {
+	preloadFirst(w, "")
 	servePage(w, r, cameraPage)
+}
+
+// preloadFirst has the browser ask for the camera's first picture (the
+// segmenter's first.mp4, shown by assets/first.js) as soon as it has the
+// page's headers, before it has parsed a line of the page. first.js then
+// fetches the same URL and gets this response.
+func preloadFirst(w http.ResponseWriter, token string) {
+	u := "first.mp4"
+	if token != "" {
+		u += "?token=" + url.QueryEscape(token)
+	}
+	w.Header().Add("Link", "<"+u+">; rel=preload; as=fetch; crossorigin=anonymous")
 }
 
 // assetRef is a reference to an asset in a page's markup.
@@ -195,6 +208,7 @@ func ServeCameraWithToken(w http.ResponseWriter, r *http.Request, token string) 
 		ServeCamera(w, r)
 		return
 	}
+	preloadFirst(w, token)
 	q := html.EscapeString("?token=" + url.QueryEscape(token))
 	data := assetRef.ReplaceAll(cameraPage.data, []byte(`${1}`+strings.ReplaceAll(q, "$", "$$")+`"`))
 	servePage(w, r, page{data: data, etag: etagOf(data), private: true})

@@ -261,3 +261,34 @@ func TestCameraPageWithToken(t *testing.T) {
 		t.Errorf("odd token not escaped: %s", b)
 	}
 }
+
+// The camera page has the browser fetch the first picture (first.mp4) from
+// its headers, and runs first.js, which shows it, before hls.js.
+func TestCameraPagePreloadsFirstPicture(t *testing.T) {
+	rec := get(t, http.HandlerFunc(ServeCamera), "/cams/a/")
+	if l := rec.Header().Get("Link"); l != "<first.mp4>; rel=preload; as=fetch; crossorigin=anonymous" {
+		t.Errorf("Link %q", l)
+	}
+	body := rec.Body.String()
+	js := strings.Index(body, `src="/assets/first.js"`)
+	if js < 0 {
+		t.Fatal("camera page does not load first.js")
+	}
+	if hls := strings.Index(body, `src="/assets/hls.min.js"`); HasHLSJS() && hls < js {
+		t.Error("first.js must come before hls.min.js")
+	}
+	if get(t, mux(), "/assets/first.js").Code != http.StatusOK {
+		t.Error("first.js is not served")
+	}
+	// With a view link, the preload carries the token, as first.js's own
+	// request will (it must be the same URL to take the preloaded answer).
+	const tok = "eyJjYW0iOiJhIn0.c2ln-_x"
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ServeCameraWithToken(w, r, tok) })
+	if l := get(t, h, "/cams/a/?token="+tok).Header().Get("Link"); l != "<first.mp4?token="+tok+">; rel=preload; as=fetch; crossorigin=anonymous" {
+		t.Errorf("with a token: Link %q", l)
+	}
+	// The wall does not use it.
+	if l := get(t, mux(), "/").Header().Get("Link"); l != "" {
+		t.Errorf("wall: Link %q", l)
+	}
+}

@@ -32,6 +32,10 @@ func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "no such file")
 		return
 	}
+	if name == FirstFile {
+		s.serveFirst(w, r)
+		return
+	}
 	playlist := strings.HasSuffix(name, ".m3u8")
 	if playlist {
 		s.viewers.saw(r)

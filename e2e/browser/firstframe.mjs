@@ -5,12 +5,14 @@
 //
 //   node e2e/browser/firstframe.mjs --url http://HOST/cams/NAME/ [--runs 7]
 //       [--cache cold|warm] [--settle 3] [--pause-ms 700] [--chromium PATH]
+//       [--first on|off]
 //
 // --cache cold (default): every load in a fresh browser context (empty HTTP
 // cache, as a first visit); warm: one context, the first load is thrown away
 // and the others find the assets in the cache (as a reload or a second
 // visit). --settle: seconds to keep playing after the first frame before the
-// latency to live is read. --pause-ms: wait between loads, plus a random
+// latency to live is read. --first off: without the server's first.js still
+// (stillFrameMs) to compare with. --pause-ms: wait between loads, plus a random
 // share of a second so that loads land at every phase of the stream's parts.
 //
 // Prints ONE JSON object on stdout: {"runs":[RUN...], "consoleErrors":[...],
@@ -41,7 +43,7 @@
 import { chromium } from 'playwright-core';
 
 function parseArgs(argv) {
-  const o = { url: '', runs: 7, cache: 'cold', settle: 3, pauseMs: 700, chromium: '/usr/bin/chromium', timeoutS: 15 };
+  const o = { first: 'on', url: '', runs: 7, cache: 'cold', settle: 3, pauseMs: 700, chromium: '/usr/bin/chromium', timeoutS: 15 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const eq = a.indexOf('=');
@@ -55,10 +57,12 @@ function parseArgs(argv) {
       case 'pause-ms': o.pauseMs = Number(val()); break;
       case 'chromium': o.chromium = val(); break;
       case 'override': o.override = JSON.parse(val()); break;
+      case 'first': o.first = val(); break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }
   if (!o.url) throw new Error('--url is required');
+  if (o.first !== 'on' && o.first !== 'off') throw new Error('--first is on or off');
   if (!(o.runs >= 1)) throw new Error('--runs must be ≥ 1');
   if (o.cache !== 'cold' && o.cache !== 'warm') throw new Error('--cache is cold or warm');
   return o;
@@ -66,7 +70,7 @@ function parseArgs(argv) {
 
 // Runs in the page before any of its scripts.
 function probe() {
-  const st = { marks: {}, frags: [], firstFrameMs: null, startPosition: null, liveEdge: null, targetLatency: null, loaf: [] };
+  const st = { marks: {}, frags: [], firstFrameMs: null, stillFrameMs: null, startPosition: null, liveEdge: null, targetLatency: null, loaf: [] };
   window.__ff = st;
   // The harness awaits this rather than polling the page, which would
   // take the main thread from the page while it starts.
@@ -108,6 +112,20 @@ function probe() {
           instrument(this, H);
         }
       };
+    },
+  });
+  // first.js's still of the latest keyframe, shown before hls.js runs.
+  let firstStill;
+  Object.defineProperty(window, 'rtsp2hlsFirst', {
+    configurable: true,
+    get() { return firstStill; },
+    set(v) {
+      mark('firstjs');
+      firstStill = v;
+      if (v && v.video) {
+        v.video.addEventListener('loadeddata', () => mark('stillLoaded'), { once: true });
+        v.video.requestVideoFrameCallback(() => { st.stillFrameMs = ms(); });
+      }
     },
   });
   let reg;
@@ -198,7 +216,7 @@ function collect() {
     };
   } catch (e) { /* optional */ }
   return {
-    firstFrameMs: st.firstFrameMs,
+    firstFrameMs: st.firstFrameMs, stillFrameMs: st.stillFrameMs,
     nav: nav ? { responseStart: r1(nav.responseStart), responseEnd: r1(nav.responseEnd), domInteractive: r1(nav.domInteractive), dcl: r1(nav.domContentLoadedEventEnd) } : null,
     marks: st.marks,
     resources,
@@ -258,6 +276,19 @@ async function main() {
     return page.evaluate(collect);
   }
 
+  // --first off: the page as it would be without first.js's still (an
+  // empty first.js, and a first.mp4 that is not there). Playwright's
+  // interception slows every request of the page (~90 ms to the first
+  // frame, measured), so compare with a build without first.js rather
+  // than trust this for figures.
+  async function routeFirst(page) {
+    if (o.first === 'on') return;
+    await page.route(/\/first\.(js|mp4)(\?|$)/, (route) => {
+      const js = /\.js(\?|$)/.test(route.request().url());
+      return route.fulfill(js ? { status: 200, contentType: 'text/javascript', body: '' } : { status: 404, body: '' });
+    });
+  }
+
   try {
     let warm = null;
     if (o.cache === 'warm') {
@@ -265,6 +296,7 @@ async function main() {
       warm = await ctx.newPage();
       if (o.override) await warm.addInitScript((ov) => { window.__ffOverride = ov; }, o.override);
       await warm.addInitScript(probe);
+      await routeFirst(warm);
       hook(warm);
       await load(warm); // fills the cache; not counted
     }
@@ -277,6 +309,7 @@ async function main() {
         page = await ctx.newPage();
         if (o.override) await page.addInitScript((ov) => { window.__ffOverride = ov; }, o.override);
         await page.addInitScript(probe);
+        await routeFirst(page);
         hook(page);
       }
       try {

@@ -35,6 +35,7 @@
   var CATCHUP_START_S = 0.08;    // catch up when this much further behind live than the target
   var CATCHUP_STOP_S = 0.02;     // ... until within this of it
   var CATCHUP_MIN_AHEAD_S = 0.15; // ... and never with less than this left buffered ahead
+  var FIRST_STILL_MS = 5000;     // first.js's still stays at most this long without a moving picture
 
   var registry = window.rtsp2hls = window.rtsp2hls || {};
   registry.players = registry.players || {};         // grid (or only) player per camera
@@ -714,6 +715,17 @@
     this.overlay.appendChild(this.overlayTitle);
     this.overlay.appendChild(this.overlayDetail);
     root.appendChild(this.video);
+    // The camera page's first picture (first.js): a still of the latest
+    // keyframe over the player's video until that has a picture of its own.
+    this.first = null;
+    this.firstTimer = 0;
+    if (opts.first && !opts.first.done) {
+      var self = this;
+      this.first = opts.first;
+      root.appendChild(this.first.video);
+      this.first.onShown = function () { self.render(); };
+      this.firstTimer = setTimeout(function () { self.dropFirst(); }, FIRST_STILL_MS);
+    }
     root.appendChild(this.overlay);
     root.appendChild(label);
     if (opts.stream === 'main') this.ensurePlayer();
@@ -832,11 +844,26 @@
     this.render();
   };
 
+  // dropFirst removes first.js's still (the player has a picture, has
+  // failed, or the still has been there long enough).
+  Tile.prototype.dropFirst = function () {
+    if (!this.first) return;
+    clearTimeout(this.firstTimer);
+    this.first.drop();
+    this.first = null;
+    this.render();
+  };
+
   Tile.prototype.render = function () {
     var shown = this.shown();
     var st = shown.status;
     var p = shown.player;
     var state = this.unknown ? 'unknown' : (st && st.state) || '';
+    if (this.first && (this.first.done || this.unknown || state === 'offline' ||
+        (p && (p.hasFrame || p.failures > 0 || p.mode !== 'hls.js')))) {
+      this.dropFirst();
+      return;
+    }
     var known = state === 'live' || state === 'connecting' || state === 'offline';
     // A state we cannot refresh is not shown as if it were current.
     this.badge.className = 'badge ' + (known && !this.stale ? state : 'unknown');
@@ -868,7 +895,7 @@
       cls = 'offline';
     } else if (p.mode === 'none') {
       title = p.message;
-    } else if (!p.hasFrame && !p.suspended) {
+    } else if (!p.hasFrame && !p.suspended && !(this.first && this.first.shown)) {
       cls = 'soft';
       title = state === 'connecting' ? 'Connecting to camera…'
         : p.failures > 0 ? 'Reconnecting…' : 'Loading…';
@@ -894,6 +921,7 @@
   };
 
   Tile.prototype.destroy = function () {
+    this.dropFirst();
     this.setEnlarged(false);
     if (this.player) {
       this.player.destroy();
@@ -1315,7 +1343,8 @@
     document.title = (name || 'Camera') + ' · rtsp2hls';
     if (!name) return;
 
-    var tile = new Tile(name, { controls: true, badge: document.getElementById('badge'), stream: 'main' });
+    var tile = new Tile(name, { controls: true, badge: document.getElementById('badge'), stream: 'main',
+      first: window.rtsp2hlsFirst });
     stage.appendChild(tile.root);
     registry.tile = tile;
     // Only a hidden tab stops the camera page's one video: it is what the

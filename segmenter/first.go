@@ -1,0 +1,215 @@
+package segmenter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FirstFile is the name under which a Stream serves its first picture: a
+// small fMP4 clip made of the video init segment and the part (or, without
+// LL-HLS, the segment) that begins with the camera's latest keyframe. Its
+// Content-Type carries the codecs, ready for MediaSource.addSourceBuffer.
+//
+// It is what lets a page show a picture before hls.js has even run: the
+// camera page asks for it while hls.js (624 KB) is still being parsed, and
+// one request gets what hls.js would fetch in four, one after another
+// (multivariant and media playlists, init, part). The picture is the very
+// keyframe hls.js starts from (see withStart), so when hls.js's video takes
+// over, the viewer sees the same frame begin to move.
+const FirstFile = "first.mp4"
+
+// serveFirst answers FirstFile. Like a first playlist request it waits for
+// a starting camera's first media, within the same bounds.
+func (s *Stream) serveFirst(w http.ResponseWriter, r *http.Request) {
+	wait := s.MaxWait()
+	if d := time.Until(time.Unix(0, s.startUntil.Load())); d > wait {
+		wait = d
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	mux, lost := s.muxer()
+	if mux == nil {
+		if mux, lost = s.waitMuxer(ctx); mux == nil {
+			if r.Context().Err() == nil {
+				w.Header().Set("Retry-After", "1")
+				httpError(w, http.StatusServiceUnavailable, "camera is not live")
+			}
+			return
+		}
+	}
+	// Each file comes from the flights every viewer shares, so a crowd
+	// opening the page at once costs the renders of one.
+	get := func(name string) ([]byte, error) {
+		f := s.flight(mux, name, "")
+		select {
+		case <-f.done:
+		case <-lost:
+			return nil, errFirstLost
+		case <-ctx.Done():
+			return nil, errFirstTimeout
+		}
+		if f.notFound || f.status != http.StatusOK {
+			if !s.current(mux) {
+				return nil, errFirstLost
+			}
+			return nil, errFirstMissing
+		}
+		return f.body, nil
+	}
+	fail := func(err error) {
+		if r.Context().Err() != nil {
+			return // the client went away
+		}
+		switch err {
+		case errFirstMissing:
+			httpError(w, http.StatusNotFound, err.Error())
+		default:
+			w.Header().Set("Retry-After", "1")
+			httpError(w, http.StatusServiceUnavailable, err.Error())
+		}
+	}
+
+	mv, err := get("index.m3u8")
+	if err != nil {
+		fail(err)
+		return
+	}
+	media, codecs, ok := leadingVideo(mv)
+	if !ok {
+		fail(errFirstMissing)
+		return
+	}
+	pl, err := get(media)
+	if err != nil {
+		fail(err)
+		return
+	}
+	initName, keyName, ok := latestKeyframe(pl)
+	if !ok {
+		fail(errFirstMissing)
+		return
+	}
+	initBody, err := get(initName)
+	if err != nil {
+		fail(err)
+		return
+	}
+	keyBody, err := get(keyName)
+	if err != nil {
+		fail(err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", `video/mp4; codecs="`+codecs+`"`)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(initBody)+len(keyBody)))
+	n1, _ := w.Write(initBody)
+	n2, _ := w.Write(keyBody)
+	s.bytesOut.Add(uint64(n1 + n2))
+}
+
+var (
+	errFirstLost    = errors.New("camera restarted or went offline")
+	errFirstTimeout = errors.New("timed out waiting for media")
+	errFirstMissing = errors.New("no fMP4 video keyframe to show (MPEG-TS stream, or none yet)")
+)
+
+// leadingVideo reads a multivariant playlist: the media playlist of its
+// first variant (the leading video stream) and that variant's video codecs
+// (audio, when there is any, is a rendition of its own).
+func leadingVideo(mv []byte) (media, codecs string, ok bool) {
+	lines := strings.Split(string(mv), "\n")
+	for i, line := range lines {
+		attrs, isInf := strings.CutPrefix(strings.TrimSpace(line), "#EXT-X-STREAM-INF:")
+		if !isInf {
+			continue
+		}
+		_, list, found := strings.Cut(attrs, `CODECS="`)
+		if !found {
+			return "", "", false
+		}
+		list, _, _ = strings.Cut(list, `"`)
+		var video []string
+		for _, c := range strings.Split(list, ",") {
+			if c = strings.TrimSpace(c); isVideoCodec(c) {
+				video = append(video, c)
+			}
+		}
+		for _, next := range lines[i+1:] {
+			next = strings.TrimSpace(next)
+			if next == "" || strings.HasPrefix(next, "#") {
+				continue
+			}
+			media = fileOf(next)
+			return media, strings.Join(video, ","), len(video) > 0 && validFileName(media)
+		}
+		return "", "", false
+	}
+	return "", "", false
+}
+
+func isVideoCodec(c string) bool {
+	for _, p := range []string{"avc1.", "avc3.", "hvc1.", "hev1.", "av01.", "vp09."} {
+		if strings.HasPrefix(c, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// latestKeyframe reads a media playlist: its init segment, and the latest
+// part marked INDEPENDENT (an LL-HLS part that begins with a keyframe) or,
+// in a playlist without parts, its latest segment (which always begins
+// with one).
+func latestKeyframe(pl []byte) (initName, keyName string, ok bool) {
+	var lastSegment string
+	afterInf := false
+	for rest := pl; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		l := strings.TrimSpace(string(line))
+		switch {
+		case strings.HasPrefix(l, "#EXT-X-MAP:"):
+			initName = fileOf(uriAttr(l))
+		case strings.HasPrefix(l, "#EXT-X-PART:") && strings.Contains(l, "INDEPENDENT=YES"):
+			keyName = fileOf(uriAttr(l))
+		case strings.HasPrefix(l, "#EXTINF:"):
+			afterInf = true
+		case afterInf && l != "" && !strings.HasPrefix(l, "#"):
+			lastSegment, afterInf = fileOf(l), false
+		}
+	}
+	if keyName == "" {
+		keyName = lastSegment
+	}
+	return initName, keyName, validFileName(initName) && validFileName(keyName) &&
+		strings.HasSuffix(initName, ".mp4") && strings.HasSuffix(keyName, ".mp4")
+}
+
+// uriAttr returns the quoted URI attribute of a tag line.
+func uriAttr(line string) string {
+	_, v, ok := strings.Cut(line, `URI="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ = strings.Cut(v, `"`)
+	return v
+}
+
+// fileOf strips a playlist URI to the file name Stream serves.
+func fileOf(uri string) string {
+	uri, _, _ = strings.Cut(uri, "?")
+	if i := strings.LastIndexByte(uri, '/'); i >= 0 {
+		uri = uri[i+1:]
+	}
+	return uri
+}
