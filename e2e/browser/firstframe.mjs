@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Where the first frame of a camera page goes: opens the page in headless
 // Chromium RUNS times and, for each load, reports a timeline from navigation
-// start to the first presented frame. Run by e2e/firstframe_bench_test.go.
+// start to the first presented frame. Run by e2e/first_test.go.
 //
 //   node e2e/browser/firstframe.mjs --url http://HOST/cams/NAME/ [--runs 7]
 //       [--cache cold|warm] [--settle 3] [--pause-ms 700] [--chromium PATH]
@@ -19,7 +19,11 @@
 // "pageErrors":[...], "httpErrors":[...]}; each RUN has, in ms from
 // navigation start (performance.now() in the page):
 //
-//   firstFrameMs   first frame presented (requestVideoFrameCallback)
+//   firstFrameMs   first frame presented (requestVideoFrameCallback) by the
+//                   player (hls.js)
+//   stillFrameMs   first.js's still of the latest keyframe presented (null:
+//                   none); still: {error: why first.js gave up, left: its
+//                   video still in the page at the end}
 //   nav            {responseStart, responseEnd, domInteractive, dcl}: the HTML
 //   marks          {hlsjs: hls.min.js ran (window.Hls set), app: app.js ran
 //                   (window.rtsp2hls set), hlsNew: new Hls(...), and the first
@@ -217,6 +221,7 @@ function collect() {
   } catch (e) { /* optional */ }
   return {
     firstFrameMs: st.firstFrameMs, stillFrameMs: st.stillFrameMs,
+    still: window.rtsp2hlsFirst ? { error: window.rtsp2hlsFirst.error, left: !!document.querySelector('video.first') } : null,
     nav: nav ? { responseStart: r1(nav.responseStart), responseEnd: r1(nav.responseEnd), domInteractive: r1(nav.domInteractive), dcl: r1(nav.domContentLoadedEventEnd) } : null,
     marks: st.marks,
     resources,
