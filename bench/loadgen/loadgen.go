@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -75,10 +76,13 @@ type record struct {
 }
 
 type viewer struct {
-	client  *http.Client
-	base    string // PlaylistURL up to and including the last '/'
+	client  *http.Client // H2C; nil: raw
+	raw     *rawClient   // HTTP/1.1
+	origin  string       // "http://host:port", cut from URLs for raw
+	base    string       // PlaylistURL up to and including the last '/'
 	body    bytes.Buffer
 	zr      *gzip.Reader
+	rawZR   gzipReader
 	copyBuf []byte
 	seen    map[int32]bool // parts fetched or present at start, pruned as they leave
 	live    map[int32]bool // parts in the last playlist (reused)
@@ -97,28 +101,46 @@ func Run(ctx context.Context, cfg Config) Result {
 	start := time.Now()
 	vs := make([]*viewer, cfg.Viewers)
 	var wg sync.WaitGroup
-	for i := range vs {
-		// One transport per viewer, one keep-alive connection: what a
-		// browser tab has. HTTP/1.1 unless H2C (browsers speak HTTP/2 to
-		// the server only over TLS).
-		tr := &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-			MaxIdleConnsPerHost: 1,
-			MaxConnsPerHost:     1,
-			DisableCompression:  true, // we ask for gzip ourselves and inflate into a reused buffer
-			IdleConnTimeout:     time.Minute,
+	origin := base
+	if i := strings.Index(base, "://"); i >= 0 {
+		if j := strings.IndexByte(base[i+3:], '/'); j >= 0 {
+			origin = base[:i+3+j]
 		}
+	}
+	for i := range vs {
+		// One keep-alive connection per viewer: what a browser tab has.
+		// HTTP/1.1 spoken by hand (rawClient) unless H2C (browsers speak
+		// HTTP/2 to the server only over TLS): net/http's client for that.
+		v := &viewer{base: base, origin: origin, copyBuf: make([]byte, 32<<10),
+			seen: map[int32]bool{}, live: map[int32]bool{}, recs: make([]record, 0, int(cfg.Duration/(150*time.Millisecond))+16)}
+		closeConn := func() {}
 		if cfg.H2C {
+			tr := &http.Transport{
+				DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+				MaxIdleConnsPerHost: 1,
+				MaxConnsPerHost:     1,
+				DisableCompression:  true, // we ask for gzip ourselves and inflate into a reused buffer
+				IdleConnTimeout:     time.Minute,
+			}
 			tr.Protocols = new(http.Protocols)
 			tr.Protocols.SetUnencryptedHTTP2(true)
+			v.client = &http.Client{Transport: tr}
+			closeConn = tr.CloseIdleConnections
+		} else {
+			raw, err := newRawClient(base)
+			if err != nil {
+				v.errs++
+				vs[i] = v
+				continue
+			}
+			v.raw = raw
+			closeConn = raw.close
 		}
-		v := &viewer{client: &http.Client{Transport: tr}, base: base, copyBuf: make([]byte, 32<<10),
-			seen: map[int32]bool{}, live: map[int32]bool{}, recs: make([]record, 0, int(cfg.Duration/(150*time.Millisecond))+16)}
 		vs[i] = v
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer tr.CloseIdleConnections()
+			defer closeConn()
 			// Stagger the starts over a second, like viewers arriving.
 			d := time.Duration(i) * time.Second / time.Duration(cfg.Viewers)
 			select {
@@ -234,6 +256,18 @@ func (v *viewer) run(ctx context.Context, playlistURL string, pt *parts) {
 // get fetches url; a playlist's body is kept (inflated) in v.body, a
 // part's is copied into a reused buffer and dropped.
 func (v *viewer) get(ctx context.Context, url string, playlist bool) bool {
+	if v.raw != nil {
+		v.reqs++
+		var body *bytes.Buffer
+		if playlist {
+			body = &v.body
+		}
+		err := v.raw.get(ctx, strings.TrimPrefix(url, v.origin), body, &v.rawZR)
+		if err != nil && ctx.Err() == nil {
+			v.errs++
+		}
+		return err == nil
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		v.errs++
