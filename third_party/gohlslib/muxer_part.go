@@ -63,7 +63,7 @@ func (p *muxerPart) finalize(endDTS time.Duration) error {
 		g.Grow(partMaxSize(&part))
 	}
 
-	err := part.Marshal(w)
+	err := marshalPart(w, &part) // fmp4.Part.Marshal, without reflection (patch D)
 	if err != nil {
 		return err
 	}

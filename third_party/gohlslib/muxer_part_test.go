@@ -102,3 +102,64 @@ func TestMuxerPartFinalizeBufferSize(t *testing.T) {
 	require.Len(t, parts[0].Tracks[0].Samples, 3)
 	require.Len(t, parts[0].Tracks[0].Samples[0].Payload, 85000)
 }
+
+// marshalPart is a faster fmp4.Part.Marshal: its output must be the same,
+// byte for byte, for every kind of part the muxer makes.
+func TestMarshalPartMatchesMediacommon(t *testing.T) {
+	for _, ca := range []struct {
+		name string
+		part fmp4.Part
+	}{
+		{"video, keyframe first", fmp4.Part{SequenceNumber: 7, Tracks: []*fmp4.PartTrack{
+			{ID: 1, BaseTime: 900000, Samples: testPartSamples([]int{40000, 3000, 2500}, true, 0)},
+		}}},
+		{"video, all sync", fmp4.Part{SequenceNumber: 1, Tracks: []*fmp4.PartTrack{
+			{ID: 1, BaseTime: 0, Samples: testPartSamples([]int{100, 200}, false, 0)},
+		}}},
+		{"video with B-frames (composition offsets)", fmp4.Part{SequenceNumber: 99, Tracks: []*fmp4.PartTrack{
+			{ID: 1, BaseTime: 1 << 40, Samples: testPartSamples([]int{5000, 700, 800, 900}, true, 6000)},
+		}}},
+		{"negative composition offset", fmp4.Part{SequenceNumber: 3, Tracks: []*fmp4.PartTrack{
+			{ID: 1, BaseTime: 12345, Samples: testPartSamples([]int{10, 20}, true, -3000)},
+		}}},
+		{"video and audio", fmp4.Part{SequenceNumber: 1 << 31, Tracks: []*fmp4.PartTrack{
+			{ID: 1, BaseTime: 90000, Samples: testPartSamples([]int{60000, 9000, 9000, 9000, 9000}, true, 0)},
+			{ID: 2, BaseTime: 48000, Samples: testPartSamples([]int{371, 372, 371, 370, 371, 372, 371, 370, 371}, false, 0)},
+		}}},
+		{"audio only", fmp4.Part{SequenceNumber: 2, Tracks: []*fmp4.PartTrack{
+			{ID: 2, BaseTime: 1024, Samples: testPartSamples([]int{371}, false, 0)},
+		}}},
+		{"no tracks", fmp4.Part{SequenceNumber: 5}},
+	} {
+		t.Run(ca.name, func(t *testing.T) {
+			var want seekablebuffer.Buffer
+			require.NoError(t, ca.part.Marshal(&want))
+			var got bytes.Buffer
+			require.NoError(t, marshalPart(&got, &ca.part))
+			require.Equal(t, want.Bytes(), got.Bytes())
+		})
+	}
+}
+
+func BenchmarkMarshalPart(b *testing.B) {
+	part := fmp4.Part{SequenceNumber: 7, Tracks: []*fmp4.PartTrack{
+		{ID: 1, BaseTime: 900000, Samples: testPartSamples([]int{20000, 20000, 20000, 20000, 20000}, true, 0)},
+		{ID: 2, BaseTime: 48000, Samples: testPartSamples([]int{371, 372, 371, 370, 371, 372, 371, 370, 371}, false, 0)},
+	}}
+	b.Run("mediacommon", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var buf seekablebuffer.Buffer
+			buf.Grow(partMaxSize(&part))
+			part.Marshal(&buf) //nolint:errcheck
+		}
+	})
+	b.Run("marshalPart", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var buf bytes.Buffer
+			buf.Grow(partMaxSize(&part))
+			marshalPart(&buf, &part) //nolint:errcheck
+		}
+	})
+}
