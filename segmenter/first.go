@@ -33,6 +33,13 @@ func (s *Stream) serveFirst(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	mux, lost := s.muxer()
+	if mux != nil && lost == nil {
+		// The camera is away (its muxer is kept for its return): its last
+		// keyframe would show a picture that is not live.
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, "camera is offline")
+		return
+	}
 	if mux == nil {
 		if mux, lost = s.waitMuxer(ctx); mux == nil {
 			if r.Context().Err() == nil {

@@ -2,6 +2,7 @@ package segmenter
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -97,6 +98,21 @@ func baseTime(t *testing.T, seg []byte) uint64 {
 		t.Fatalf("segment: %v", err)
 	}
 	return parts[0].Tracks[0].BaseTime
+}
+
+// While the camera is away its muxer is kept, but its last keyframe is not
+// live: 503 until it is back.
+func TestFirstWhileCameraAway(t *testing.T) {
+	c := loadClip(t, "160x90")
+	s := newTestStream(t, c, config.VariantLowLatency)
+	feed(s, c, 0, 85, 0)
+	if w := get(t, s, "/cams/test/"+FirstFile); w.Code != http.StatusOK {
+		t.Fatalf("live: %d %s", w.Code, w.Body)
+	}
+	s.Stop(io.EOF)
+	if w := get(t, s, "/cams/test/"+FirstFile); w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("camera away: %d %s, want 503 with Retry-After", w.Code, w.Body)
+	}
 }
 
 func TestFirstNotForMPEGTS(t *testing.T) {
