@@ -68,47 +68,16 @@ func (s *Stream) serveFirst(w http.ResponseWriter, r *http.Request) {
 		}
 		return f.body, nil
 	}
-	fail := func(err error) {
-		if r.Context().Err() != nil {
-			return // the client went away
-		}
-		switch err {
-		case errFirstMissing:
-			httpError(w, http.StatusNotFound, err.Error())
-		default:
-			w.Header().Set("Retry-After", "1")
-			httpError(w, http.StatusServiceUnavailable, err.Error())
-		}
-	}
-
-	mv, err := get("index.m3u8")
-	if err != nil {
-		fail(err)
+	codecs, initBody, keyBody, err := firstClip(get)
+	switch {
+	case err != nil && r.Context().Err() != nil:
+		return // the client went away
+	case err == errFirstMissing:
+		httpError(w, http.StatusNotFound, err.Error())
 		return
-	}
-	media, codecs, ok := leadingVideo(mv)
-	if !ok {
-		fail(errFirstMissing)
-		return
-	}
-	pl, err := get(media)
-	if err != nil {
-		fail(err)
-		return
-	}
-	initName, keyName, ok := latestKeyframe(pl)
-	if !ok {
-		fail(errFirstMissing)
-		return
-	}
-	initBody, err := get(initName)
-	if err != nil {
-		fail(err)
-		return
-	}
-	keyBody, err := get(keyName)
-	if err != nil {
-		fail(err)
+	case err != nil:
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	h := w.Header()
@@ -118,6 +87,35 @@ func (s *Stream) serveFirst(w http.ResponseWriter, r *http.Request) {
 	n1, _ := w.Write(initBody)
 	n2, _ := w.Write(keyBody)
 	s.bytesOut.Add(uint64(n1 + n2))
+}
+
+// firstClip finds the latest keyframe through the playlists and gets the
+// files of the clip: the leading video stream's codecs, its init segment
+// and the part (or segment) that begins with the keyframe.
+func firstClip(get func(name string) ([]byte, error)) (codecs string, initBody, keyBody []byte, err error) {
+	mv, err := get("index.m3u8")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	media, codecs, ok := leadingVideo(mv)
+	if !ok {
+		return "", nil, nil, errFirstMissing
+	}
+	pl, err := get(media)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	initName, keyName, ok := latestKeyframe(pl)
+	if !ok {
+		return "", nil, nil, errFirstMissing
+	}
+	if initBody, err = get(initName); err != nil {
+		return "", nil, nil, err
+	}
+	if keyBody, err = get(keyName); err != nil {
+		return "", nil, nil, err
+	}
+	return codecs, initBody, keyBody, nil
 }
 
 var (
@@ -176,13 +174,7 @@ func isVideoCodec(c string) bool {
 func latestKeyframe(pl []byte) (initName, keyName string, ok bool) {
 	var lastSegment string
 	afterInf := false
-	for rest := pl; len(rest) > 0; {
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
-		}
+	for line := range bytes.Lines(pl) {
 		l := strings.TrimSpace(string(line))
 		switch {
 		case strings.HasPrefix(l, "#EXT-X-MAP:"):

@@ -24,13 +24,8 @@ func withStart(body []byte) []byte {
 	const part = "#EXT-X-PART:"
 	var sinceKey float64
 	found := false
-	for rest := body; len(rest) > 0; {
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
-		}
+	for line := range bytes.Lines(body) {
+		line = bytes.TrimSuffix(line, []byte("\n"))
 		if !bytes.HasPrefix(line, []byte(part)) {
 			continue
 		}
