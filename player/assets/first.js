@@ -3,11 +3,12 @@
  *
  * hls.js is 624 KB of script: before it has run, loaded two playlists and
  * an init segment and a part, one after another, and Chromium has set up
- * its decoder, 300-400 ms have passed. This file is a few KB, loaded
- * async ahead of it: it asks the server for first.mp4 (init segment +
+ * its decoder, 300-400 ms have passed. This file is a few KB, the page's
+ * first script: it asks the server for first.mp4 (init segment +
  * the part that begins with the camera's latest keyframe, one request)
  * and shows that keyframe in a <video> of its own, while hls.js is still
- * being parsed. app.js lays that video over the player's and removes it
+ * being parsed. The page's Link header has had the browser ask for
+ * first.mp4 already, before it parsed the page. app.js lays that video over the player's and removes it
  * once the player has a moving picture (Tile, in app.js). The keyframe is
  * the one hls.js starts from, so the still turns into the moving picture.
  *
