@@ -7,10 +7,11 @@
  * first script: it asks the server for first.mp4 (init segment +
  * the part that begins with the camera's latest keyframe, one request)
  * and shows that keyframe in a <video> of its own, while hls.js is still
- * being parsed. The page's Link header has had the browser ask for
- * first.mp4 already, before it parsed the page. app.js lays that video over the player's and removes it
- * once the player has a moving picture (Tile, in app.js). The keyframe is
- * the one hls.js starts from, so the still turns into the moving picture.
+ * being parsed (the page's Link header has had the browser ask for
+ * first.mp4 before it parsed the page). app.js lays that video over the
+ * player's and removes it once the player has a moving picture (Tile, in
+ * app.js). The keyframe is the one hls.js starts from, so the still turns
+ * into the moving picture.
  *
  * It does nothing the page needs: on any failure (an old browser, a codec
  * MediaSource cannot take, an MPEG-TS stream, a camera not live) it
