@@ -1,13 +1,14 @@
 package segmenter
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 )
 
 // FirstFile is the name under which a Stream serves its first picture: a
@@ -128,34 +129,19 @@ var (
 // first variant (the leading video stream) and that variant's video codecs
 // (audio, when there is any, is a rendition of its own).
 func leadingVideo(mv []byte) (media, codecs string, ok bool) {
-	lines := strings.Split(string(mv), "\n")
-	for i, line := range lines {
-		attrs, isInf := strings.CutPrefix(strings.TrimSpace(line), "#EXT-X-STREAM-INF:")
-		if !isInf {
-			continue
-		}
-		_, list, found := strings.Cut(attrs, `CODECS="`)
-		if !found {
-			return "", "", false
-		}
-		list, _, _ = strings.Cut(list, `"`)
-		var video []string
-		for _, c := range strings.Split(list, ",") {
-			if c = strings.TrimSpace(c); isVideoCodec(c) {
-				video = append(video, c)
-			}
-		}
-		for _, next := range lines[i+1:] {
-			next = strings.TrimSpace(next)
-			if next == "" || strings.HasPrefix(next, "#") {
-				continue
-			}
-			media = fileOf(next)
-			return media, strings.Join(video, ","), len(video) > 0 && validFileName(media)
-		}
+	var pl playlist.Multivariant
+	if err := pl.Unmarshal(mv); err != nil || len(pl.Variants) == 0 {
 		return "", "", false
 	}
-	return "", "", false
+	v := pl.Variants[0]
+	var video []string
+	for _, c := range v.Codecs {
+		if isVideoCodec(c) {
+			video = append(video, c)
+		}
+	}
+	media = fileOf(v.URI)
+	return media, strings.Join(video, ","), len(video) > 0 && validFileName(media)
 }
 
 func isVideoCodec(c string) bool {
@@ -171,37 +157,32 @@ func isVideoCodec(c string) bool {
 // part marked INDEPENDENT (an LL-HLS part that begins with a keyframe) or,
 // in a playlist without parts, its latest segment (which always begins
 // with one).
-func latestKeyframe(pl []byte) (initName, keyName string, ok bool) {
+func latestKeyframe(b []byte) (initName, keyName string, ok bool) {
+	var pl playlist.Media
+	if err := pl.Unmarshal(b); err != nil || pl.Map == nil {
+		return "", "", false
+	}
 	var lastSegment string
-	afterInf := false
-	for line := range bytes.Lines(pl) {
-		l := strings.TrimSpace(string(line))
-		switch {
-		case strings.HasPrefix(l, "#EXT-X-MAP:"):
-			initName = fileOf(uriAttr(l))
-		case strings.HasPrefix(l, "#EXT-X-PART:") && strings.Contains(l, "INDEPENDENT=YES"):
-			keyName = fileOf(uriAttr(l))
-		case strings.HasPrefix(l, "#EXTINF:"):
-			afterInf = true
-		case afterInf && l != "" && !strings.HasPrefix(l, "#"):
-			lastSegment, afterInf = fileOf(l), false
+	independent := func(parts []*playlist.MediaPart) {
+		for _, p := range parts {
+			if p.Independent {
+				keyName = p.URI
+			}
 		}
 	}
+	for _, seg := range pl.Segments {
+		if !seg.Gap {
+			lastSegment = seg.URI
+		}
+		independent(seg.Parts)
+	}
+	independent(pl.Parts) // the segment being made
 	if keyName == "" {
 		keyName = lastSegment
 	}
+	initName, keyName = fileOf(pl.Map.URI), fileOf(keyName)
 	return initName, keyName, validFileName(initName) && validFileName(keyName) &&
 		strings.HasSuffix(initName, ".mp4") && strings.HasSuffix(keyName, ".mp4")
-}
-
-// uriAttr returns the quoted URI attribute of a tag line.
-func uriAttr(line string) string {
-	_, v, ok := strings.Cut(line, `URI="`)
-	if !ok {
-		return ""
-	}
-	v, _, _ = strings.Cut(v, `"`)
-	return v
 }
 
 // fileOf strips a playlist URI to the file name Stream serves.
