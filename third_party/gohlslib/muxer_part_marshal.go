@@ -29,8 +29,10 @@ const (
 func marshalPart(w io.Writer, part *fmp4.Part) error {
 	moofSize := 8 + 16 // moof, mfhd
 	dataSize := 0
-	for _, track := range part.Tracks {
-		moofSize += trafSize(track)
+	flags := make([]uint32, len(part.Tracks))
+	for i, track := range part.Tracks {
+		flags[i] = trunFlags(track)
+		moofSize += trafSize(track, flags[i])
 		for _, s := range track.Samples {
 			dataSize += len(s.Payload)
 		}
@@ -43,9 +45,9 @@ func marshalPart(w io.Writer, part *fmp4.Part) error {
 	hdr = binary.BigEndian.AppendUint32(hdr, part.SequenceNumber)
 
 	dataOffset := moofSize + 8 // samples follow the mdat header
-	for _, track := range part.Tracks {
-		flags := trunFlags(track)
-		hdr = appendBoxHeader(hdr, trafSize(track), "traf")
+	for i, track := range part.Tracks {
+		flags := flags[i]
+		hdr = appendBoxHeader(hdr, trafSize(track, flags), "traf")
 
 		hdr = appendBoxHeader(hdr, 16, "tfhd")
 		hdr = binary.BigEndian.AppendUint32(hdr, tfhdFlagDefaultBaseMoof) // version 0
@@ -121,6 +123,6 @@ func trunSize(track *fmp4.PartTrack, flags uint32) int {
 	return 8 + 4 + 4 + 4 + entry*len(track.Samples) // header, version+flags, count, data offset
 }
 
-func trafSize(track *fmp4.PartTrack) int {
-	return 8 + 16 + 20 + trunSize(track, trunFlags(track)) // traf, tfhd, tfdt, trun
+func trafSize(track *fmp4.PartTrack, flags uint32) int {
+	return 8 + 16 + 20 + trunSize(track, flags) // traf, tfhd, tfdt, trun
 }
