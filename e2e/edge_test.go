@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,59 +40,8 @@ import (
 //
 // It needs nginx (Debian: apt-get install nginx-light).
 func TestEdgeCollapsesBlockingReloads(t *testing.T) {
-	ngx := "nginx"
-	if _, err := exec.LookPath(ngx); err != nil {
-		if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-			ngx = "/usr/sbin/nginx" // not in a non-root user's PATH on Debian
-		}
-	}
-	need(t, ngx)
-	ngx, _ = exec.LookPath(ngx)
-
-	s := startServer(t, `
-listen: LISTEN
-cameras:
-  demo1: { source: demo }
-`)
-	s.waitState(t, "demo1", "live", 15*time.Second)
-
-	conf, err := os.ReadFile("../deploy/nginx/rtsp2hls.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if len(dir) > 80 { // the second tier's unix socket is in it
-		if dir, err = os.MkdirTemp("/tmp", "edge"); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-	}
-	edgeAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	site, err := nginxconf.Site(string(conf), dir, strings.TrimPrefix(s.URL, "http://"), edgeAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &logBuffer{}
-	ng, err := nginxconf.Start(ngx, dir, site, 2, out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ng.Stop()
-		if t.Failed() {
-			t.Logf("nginx output:\n%s\nnginx error log:\n%s", out.String(), ng.ErrorLog())
-		}
-	})
-	edge := "http://" + edgeAddr
+	s, edge, logPath := startEdge(t)
 	const playlist = "/cams/demo1/video1_stream.m3u8"
-	waitFor(t, 10*time.Second, "the edge to serve the playlist", func() bool {
-		resp, err := http.Get(edge + playlist)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
 
 	// Request by request.
 	plain := func() (string, http.Header) {
@@ -160,7 +111,6 @@ cameras:
 	}
 
 	// Viewers.
-	logPath := nginxconf.LogPath(dir)
 	_, off, _ := nginxconf.ReadLog(logPath, 0) // what came before is not counted
 	m0 := originRequests(t, s.URL)
 	r := loadgen.Run(context.Background(), loadgen.Config{
@@ -168,21 +118,7 @@ cameras:
 	})
 	m1 := originRequests(t, s.URL)
 	t.Log(r)
-	// The log is written every second: wait for a request made now.
-	marker := fmt.Sprintf("/cams/demo1/no-such-file-%d.mp4", time.Now().UnixNano())
-	httpGet(t, edge+marker)
-	var lines []nginxconf.Line
-	waitFor(t, 10*time.Second, "nginx to write its log", func() bool {
-		var more []nginxconf.Line
-		more, off, _ = nginxconf.ReadLog(logPath, off)
-		lines = append(lines, more...)
-		for _, l := range more {
-			if l.URI == marker {
-				return true
-			}
-		}
-		return false
-	})
+	lines := readEdgeLog(t, edge, logPath, off)
 
 	if r.Errors != 0 {
 		t.Errorf("viewers: %d failed requests", r.Errors)
@@ -197,9 +133,6 @@ cameras:
 	distinct := map[string]bool{}
 	bad := map[int]int{}
 	for _, l := range lines {
-		if l.URI == marker {
-			continue
-		}
 		n := l.OriginRequests()
 		originAll += n
 		if l.Blocking() {
@@ -240,6 +173,193 @@ cameras:
 	if 4*(m1-m0) > float64(viewerReqs) {
 		t.Errorf("rtsp2hls served %.0f requests on /cams/ while the viewers made %d through the edge: the edge does not cache", m1-m0, viewerReqs)
 	}
+}
+
+// TestEdgeCollapsesPastNginxUseCounter: 1,200 viewers at once ask the
+// edge for the same next part (one blocking reload, not yet answerable),
+// and only the first goes on to rtsp2hls; the others wait on the cache
+// lock. nginx counts the requests for a cache entry in 10 bits: without
+// proxy_cache_min_uses 0 in the shipped file, the 1,024th request for an
+// entry not yet cached is taken for one below proxy_cache_min_uses and
+// passes the lock (uncached), so every part a second request reached
+// rtsp2hls once more than 1,023 viewers watched through one nginx.
+//
+// Whether a request waited is read from nginx's log: the time it took
+// minus the time its upstream took. The holder of the lock and a request
+// let past it go on at once; a waiter goes on, if at all, after its lock
+// timeout (190 ms).
+func TestEdgeCollapsesPastNginxUseCounter(t *testing.T) {
+	s, edge, logPath := startEdge(t)
+	const playlist = "/cams/demo1/video1_stream.m3u8"
+	const viewers = 1200
+
+	host := strings.TrimPrefix(edge, "http://")
+	conns := make([]net.Conn, viewers)
+	for i := range conns {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatalf("connection %d to the edge: %v", i, err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		conns[i] = c
+	}
+	_, off, _ := nginxconf.ReadLog(logPath, 0)
+
+	// Wait, at rtsp2hls itself, for a part to come out: the one after it
+	// is then a part duration (200 ms) away, time enough for all the
+	// requests to reach nginx before it exists.
+	_, pl := httpGet(t, s.URL+playlist)
+	msn, part := nextPart(pl)
+	_, pl = httpGet(t, fmt.Sprintf("%s%s?_HLS_msn=%d&_HLS_part=%d", s.URL, playlist, msn, part))
+	msn, part = nextPart(pl)
+	uri := fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", playlist, msn, part)
+	req := []byte("GET " + uri + " HTTP/1.1\r\nHost: " + host + "\r\nAccept-Encoding: gzip\r\n\r\n")
+	for i, c := range conns {
+		if _, err := c.Write(req); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	status := make(chan string, viewers)
+	for _, c := range conns {
+		go func() {
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				status <- err.Error()
+				return
+			}
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				status <- err.Error()
+				return
+			}
+			status <- resp.Status
+		}()
+	}
+	answers := map[string]int{}
+	for range conns {
+		answers[<-status]++
+	}
+	if answers["200 OK"] != viewers {
+		t.Errorf("%d identical blocking reloads at once through the edge, answered: %v; want all 200 OK", viewers, answers)
+	}
+
+	lines := readEdgeLog(t, edge, logPath, off)
+	var wentOn, reached, total int
+	for _, l := range lines {
+		if l.URI != uri {
+			continue
+		}
+		reached += l.OriginRequests()
+		if l.Server != "edge" {
+			continue
+		}
+		total++
+		if len(l.Upstream) > 0 && l.RequestTime-l.UpstreamTime < 0.1 {
+			wentOn++
+		}
+	}
+	t.Logf("%d requests for %s in the edge's log: %d went on without waiting on the lock; %d reached rtsp2hls", total, uri, wentOn, reached)
+	if total != viewers {
+		t.Fatalf("%d of the %d requests in the edge's log", total, viewers)
+	}
+	if wentOn != 1 {
+		t.Errorf("%d of %d identical blocking reloads went past the edge's cache lock without waiting, want 1 (the lock's holder)", wentOn, viewers)
+	}
+	// Waiters reach rtsp2hls only if the part is more than 50 ms late (a
+	// loaded machine); without the lock it would be every request.
+	if reached > 10 {
+		t.Errorf("%d of %d identical blocking reloads reached rtsp2hls: not collapsed", reached, viewers)
+	}
+}
+
+// readEdgeLog returns the lines of the edge's log from offset off on, up
+// to about now. Each nginx worker writes its lines at least every second
+// (buffer=64k flush=1s): once a request made now is in the log, one more
+// second brings the other worker's.
+func readEdgeLog(t *testing.T, edge, logPath string, off int64) []nginxconf.Line {
+	t.Helper()
+	marker := fmt.Sprintf("/cams/demo1/no-such-file-%d.mp4", time.Now().UnixNano())
+	httpGet(t, edge+marker)
+	var lines []nginxconf.Line
+	read := func() bool {
+		var more []nginxconf.Line
+		more, off, _ = nginxconf.ReadLog(logPath, off)
+		found := false
+		for _, l := range more {
+			if l.URI == marker {
+				found = true
+				continue
+			}
+			lines = append(lines, l)
+		}
+		return found
+	}
+	waitFor(t, 10*time.Second, "nginx to write its log", read)
+	time.Sleep(1200 * time.Millisecond)
+	read()
+	return lines
+}
+
+// startEdge starts rtsp2hls with a demo camera and nginx with the shipped
+// deploy/nginx/rtsp2hls.conf in front of it (bench/edge/nginxconf), and
+// returns rtsp2hls, the edge's base URL and the edge's log.
+func startEdge(t *testing.T) (s *server, edge, logPath string) {
+	t.Helper()
+	ngx := "nginx"
+	if _, err := exec.LookPath(ngx); err != nil {
+		if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+			ngx = "/usr/sbin/nginx" // not in a non-root user's PATH on Debian
+		}
+	}
+	need(t, ngx)
+	ngx, _ = exec.LookPath(ngx)
+
+	s = startServer(t, `
+listen: LISTEN
+cameras:
+  demo1: { source: demo }
+`)
+	s.waitState(t, "demo1", "live", 15*time.Second)
+
+	conf, err := os.ReadFile("../deploy/nginx/rtsp2hls.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if len(dir) > 80 { // the second tier's unix socket is in it
+		if dir, err = os.MkdirTemp("/tmp", "edge"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+	}
+	edgeAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	site, err := nginxconf.Site(string(conf), dir, strings.TrimPrefix(s.URL, "http://"), edgeAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &logBuffer{}
+	ng, err := nginxconf.Start(ngx, dir, site, 2, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ng.Stop()
+		if t.Failed() {
+			t.Logf("nginx output:\n%s\nnginx error log:\n%s", out.String(), ng.ErrorLog())
+		}
+	})
+	edge = "http://" + edgeAddr
+	waitFor(t, 10*time.Second, "the edge to serve the playlist", func() bool {
+		resp, err := http.Get(edge + "/cams/demo1/video1_stream.m3u8")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return s, edge, nginxconf.LogPath(dir)
 }
 
 // lastPart returns the media sequence number of the segment of the last

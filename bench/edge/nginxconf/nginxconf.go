@@ -165,6 +165,11 @@ type Line struct {
 	Upstream []string // addresses contacted, none if the cache answered
 	// UpstreamBytes is what came from the upstreams contacted.
 	UpstreamBytes int64
+	// RequestTime is how long nginx took over the request, in seconds;
+	// UpstreamTime the part of it spent on the upstreams contacted.
+	// Their difference is the time spent before the request went on:
+	// waiting on a cache lock.
+	RequestTime, UpstreamTime float64
 }
 
 // OriginRequests is how many of the line's upstream requests went to
@@ -244,6 +249,7 @@ func parseLine(b []byte) (Line, bool) {
 		return l, false
 	}
 	l.Sent, _ = strconv.ParseInt(fs[4], 10, 64)
+	l.RequestTime, _ = strconv.ParseFloat(fs[5], 64)
 	l.URI = q[0]
 	for _, a := range splitList(q[1]) {
 		if a != "-" && a != "" {
@@ -254,6 +260,11 @@ func parseLine(b []byte) (Line, bool) {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err == nil {
 			l.UpstreamBytes += n
+		}
+	}
+	for _, v := range splitList(q[4]) {
+		if d, err := strconv.ParseFloat(v, 64); err == nil {
+			l.UpstreamTime += d
 		}
 	}
 	return l, true
