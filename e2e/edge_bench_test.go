@@ -43,8 +43,8 @@ var edgePolicies = map[string][]string{
 // Asserted: no errors, every viewer got the parts; as shipped, the media
 // requests reaching rtsp2hls stay about flat (at most 10 times those at
 // the smallest K; without the cache they would grow with K, 200 times
-// from 10 to 2000 viewers), and so do the blocking reloads (at most 3
-// times).
+// from 10 to 2000 viewers), and so do the blocking reloads (at most 1.5
+// times; 3 times for the one-lock variant).
 //
 //	RTSP2HLS_BENCH=1 go test -count=1 -v -run '^TestEdgeBench$' ./e2e
 //
@@ -131,7 +131,17 @@ func TestEdgeBench(t *testing.T) {
 					t.Errorf("%d viewers: %.1f media requests/s reach rtsp2hls, %.1f at %d viewers: the edge does not collapse them",
 						r.Viewers, r.OriginOtherPerS, base.OriginOtherPerS, base.Viewers)
 				}
-				if policy != "origin" && r.OriginReloadsPerS > 3*base.OriginReloadsPerS+1 {
+				// Blocking reloads: one per part at every K as shipped (a
+				// part more than 50 ms late lets its waiters through, hence
+				// the slack; nginx's request counter wrapping at 1,024 once
+				// let a second one through for every part: twice the
+				// figure). The one-lock variant is let through more often
+				// (a part later than its single timeout).
+				slack := 1.5
+				if policy == "onelock" {
+					slack = 3
+				}
+				if policy != "origin" && r.OriginReloadsPerS > slack*base.OriginReloadsPerS+0.5 {
 					t.Errorf("%d viewers: %.1f blocking reloads/s reach rtsp2hls, %.1f at %d viewers: they are not collapsed",
 						r.Viewers, r.OriginReloadsPerS, base.OriginReloadsPerS, base.Viewers)
 				}
